@@ -1,0 +1,297 @@
+"""The orchestrator: per article, fetch -> extract -> resolve -> snapshot -> media -> metadata -> index.
+
+It is the only module that calls more than one stage; stages return values and never call
+the next one. Each article is written to the index in one transaction, after the WARC records
+it points at have been flushed to disk, so the index never points at records that are not there.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from archiver import __version__, extract
+from archiver.config import Config
+from archiver.errors import ArchiveLocked, StorageError
+from archiver.fetch import Fetcher, FetchResult
+from archiver.index import Index
+from archiver.models import Article, ArticleResult, Embed, Media, Post, RecordRef
+from archiver.platforms import platform_for
+from archiver.warc import WarcSink
+
+log = logging.getLogger(__name__)
+
+SOFTWARE = f"embed-archiver/{__version__}"
+WORKERS = 4  # concurrent fetches of one article's requisites and media
+CSS_DEPTH = 2  # stylesheets imported by stylesheets
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Archive:
+    """An open archive folder: its lock, WARC sink, index and fetcher, for one process."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        root = Path(config.archive)
+        try:
+            config.warc_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_file = open(root / ".lock", "a+")
+        except OSError as exc:
+            raise StorageError(f"archive folder {root} is not writable: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock_file.close()
+            raise ArchiveLocked(f"another archiver process is writing to {root}; wait for it to finish") from None
+        self.index = Index(config.index_path)
+        info_operator = config.operator
+        self.sink = WarcSink(
+            config.warc_dir,
+            prefix=config.warc_prefix,
+            max_size=config.warc_max_size,
+            software=SOFTWARE,
+            operator=info_operator,
+            lookup_digest=self.index.lookup_payload,
+            on_close=self.index.record_warc_file,
+        )
+        self.fetcher = Fetcher(config, self.sink)
+
+    def close(self) -> None:
+        try:
+            self.fetcher.close()
+            self.sink.close()
+        finally:
+            self.index.close()
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass
+class CaptureSummary:
+    """What a run did, for the CLI's summary and exit code."""
+
+    results: list[ArticleResult] = field(default_factory=list)
+
+    @property
+    def posts(self) -> list[Post]:
+        return [p for r in self.results for p in r.posts]
+
+    @property
+    def failed(self) -> bool:
+        """Something worth another try: an article, a post, or a media file not captured."""
+        return (
+            any(r.article.error for r in self.results)
+            or any(p.status == "failed" for p in self.posts)
+            or any(not m.captured for p in self.posts for m in p.media)
+        )
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for p in self.posts:
+            out[p.status] = out.get(p.status, 0) + 1
+        return out
+
+
+def capture(
+    config: Config,
+    urls: Iterable[str],
+    *,
+    on_post: Optional[Callable[[Post, ArticleResult], None]] = None,
+    on_article: Optional[Callable[[ArticleResult], None]] = None,
+) -> CaptureSummary:
+    """Capture each article and every post it cites into the archive."""
+    summary = CaptureSummary()
+    with Archive(config) as archive:
+        for url in urls:
+            result = capture_article(archive, url)
+            summary.results.append(result)
+            if on_article:
+                on_article(result)
+            if on_post:
+                for post in result.posts:
+                    on_post(post, result)
+    return summary
+
+
+def capture_article(archive: Archive, url: str) -> ArticleResult:
+    """One article, end to end; every failure is recorded in the result, never raised."""
+    fetcher = archive.fetcher
+    article = Article(url=url, fetched_at=now_iso())
+    result = ArticleResult(article=article)
+    log.info("fetching %s", url)
+    page = fetcher.fetch(url)
+    article.records = page.records
+    article.final_url = page.final_url
+    article.http_status = page.status
+    if not page.ok or page.body is None:
+        article.error = page.error or f"HTTP {page.status}"
+        log.warning("%s: %s", url, article.error)
+        _commit(archive, result)
+        return result
+
+    doc = extract.parse_html(page.body, base_url=page.final_url, content_type=page.content_type)
+    article.title = doc.title
+    found = extract.find_embeds(doc)
+    result.profiles = list(found.profiles)
+    if archive.config.requisites:
+        result.requisites = _capture_requisites(fetcher, extract.find_requisites(doc))
+
+    embeds, link_records = _resolve_short_links(fetcher, found.embeds)
+    result.embeds = embeds
+    result.posts = _snapshot_posts(fetcher, embeds, link_records)
+    _capture_media(fetcher, result.posts)
+    _write_metadata(archive, result, page)
+    _commit(archive, result)
+    return result
+
+
+def _commit(archive: Archive, result: ArticleResult) -> None:
+    archive.sink.flush()
+    archive.index.record_article(result)
+
+
+# --- stages ------------------------------------------------------------------------------------
+
+
+def _fetch_many(fetcher: Fetcher, urls: list[str], *, want_body: Callable[[str], bool]) -> dict[str, FetchResult]:
+    if not urls:
+        return {}
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {u: pool.submit(fetcher.fetch, u, want_body=want_body(u)) for u in urls}
+        return {u: f.result() for u, f in futures.items()}
+
+
+def _capture_requisites(fetcher: Fetcher, urls: list[str]) -> list[RecordRef]:
+    """What `wget -p` takes: stylesheets (and what they import), images, scripts, icons."""
+    records: list[RecordRef] = []
+    done: set[str] = set()
+    todo = list(dict.fromkeys(urls))
+    for _depth in range(CSS_DEPTH + 1):
+        todo = [u for u in todo if u not in done]
+        if not todo:
+            break
+        done.update(todo)
+        fetched = _fetch_many(fetcher, todo, want_body=lambda u: True)
+        todo = []
+        for u, res in fetched.items():
+            records.extend(res.records)
+            if res.error:
+                log.info("requisite %s: %s", u, res.error)
+            ctype = (res.content_type or "").lower()
+            if res.body and ("css" in ctype or res.final_url.split("?")[0].endswith(".css")):
+                text = res.body.decode("utf-8", "replace")
+                todo.extend(extract.css_urls(text, res.final_url))
+    return records
+
+
+def _resolve_short_links(fetcher: Fetcher, embeds: list[Embed]) -> tuple[list[Embed], dict[tuple[str, str], list[RecordRef]]]:
+    """t.co and pic.twitter.com links become post ids (or are dropped when they lead elsewhere)."""
+    merged: dict[tuple[str, str], Embed] = {}
+    link_records: dict[tuple[str, str], list[RecordRef]] = {}
+    for embed in embeds:
+        if embed.id is None:
+            platform = platform_for(embed.platform)
+            resolved, records = platform.resolve(embed, fetcher)
+            if resolved is None:
+                log.info("%s does not lead to a post", embed.url)
+                continue
+            link_records.setdefault(resolved.key, []).extend(records)
+            embed = resolved
+        if embed.key in merged:
+            known = merged[embed.key]
+            known.forms.extend(f for f in embed.forms if f not in known.forms)
+            known.context = known.context or embed.context
+            known.author_handle = known.author_handle or embed.author_handle
+        else:
+            merged[embed.key] = embed
+    return list(merged.values()), link_records
+
+
+def _snapshot_posts(fetcher: Fetcher, embeds: list[Embed], link_records: dict) -> list[Post]:
+    """Each post once, then the posts they quote or reply to, one level deep."""
+    posts: dict[tuple[str, str], Post] = {}
+    for embed in embeds:
+        post = platform_for(embed.platform).snapshot(embed, fetcher)
+        post.records[:0] = link_records.get(embed.key, [])
+        posts[(post.platform, post.id)] = post
+    for post in list(posts.values()):
+        for _relation, platform_name, post_id in post.related:
+            if (platform_name, post_id) in posts:
+                continue
+            platform = platform_for(platform_name)
+            ref = Embed(platform=platform_name, id=post_id, url=platform.canonical_url(post_id, None))
+            posts[(platform_name, post_id)] = platform.snapshot(ref, fetcher)
+    return list(posts.values())
+
+
+def _capture_media(fetcher: Fetcher, posts: list[Post]) -> None:
+    """Every media file once per run; identical bytes already held become revisits."""
+    wanted = list(dict.fromkeys(m.url for p in posts for m in p.media))
+    fetched = _fetch_many(fetcher, wanted, want_body=lambda u: u.split("?")[0].endswith(".m3u8"))
+    for post in posts:
+        for media in post.media:
+            res = fetched[media.url]
+            post.records.extend(r for r in res.records if r not in post.records)
+            _apply(media, res)
+            if media.kind == "hls" and res.ok and res.body:
+                _capture_hls(fetcher, post, media, res)
+
+
+def _apply(media: Media, res: FetchResult) -> None:
+    media.size, media.sha256 = res.size, res.sha256
+    media.captured = res.ok
+    media.error = None if res.ok else (res.error or f"HTTP {res.status}")
+
+
+def _capture_hls(fetcher: Fetcher, post: Post, media: Media, res: FetchResult) -> None:
+    from archiver.platforms.syndication import hls_media_urls
+
+    urls = hls_media_urls(res.body.decode("utf-8", "replace"), res.final_url)
+    for depth in range(2):  # master playlist -> media playlist -> segments
+        fetched = _fetch_many(fetcher, urls, want_body=lambda u: u.split("?")[0].endswith(".m3u8"))
+        nxt: list[str] = []
+        for u, r in fetched.items():
+            post.records.extend(r.records)
+            if not r.ok:
+                media.captured = False
+                media.error = f"HLS part {u}: {r.error or r.status}"
+            if r.body and u.split("?")[0].endswith(".m3u8"):
+                nxt.extend(hls_media_urls(r.body.decode("utf-8", "replace"), r.final_url))
+        urls = nxt
+        if not urls:
+            break
+
+
+def _write_metadata(archive: Archive, result: ArticleResult, page: FetchResult) -> None:
+    """One warc-fields record per article listing the posts found (never JSON at the article URL)."""
+    fields: list[tuple[str, str]] = [("software", SOFTWARE), ("article", result.article.url)]
+    if result.article.title:
+        fields.append(("title", result.article.title))
+    by_key = {(p.platform, p.id): p for p in result.posts}
+    for embed in result.embeds:
+        post = by_key.get(embed.key)
+        status = post.status if post else "unknown"
+        fields.append(("post", f"{embed.platform}:{embed.id} {status} {embed.url} forms={','.join(embed.forms)}"))
+    for profile in result.profiles:
+        fields.append(("profile", profile))
+    response = page.response
+    ref = archive.sink.write_metadata(
+        page.final_url, fields, concurrent_to=response.record_id if response else None
+    )
+    result.article.records.append(ref)

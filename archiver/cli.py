@@ -1,0 +1,235 @@
+"""Command line: a thin click layer that builds a Config, calls the library and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+from urllib.parse import urlsplit
+
+import click
+
+from archiver import __version__
+from archiver.config import Config, default_archive_dir, parse_duration, parse_size
+from archiver.errors import ArchiverError, ExitStatus, StorageError
+
+log = logging.getLogger("archiver")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s" if verbose else "%(message)s"))
+    root = logging.getLogger("archiver")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="embed-archiver")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
+    """Preserve social-media posts embedded in news articles as WARC files, with an index.
+
+    Example: archiver capture https://news.example/2019/10/14/story
+    """
+    _setup_logging(verbose, quiet)
+
+
+def archive_option(f):
+    return click.option(
+        "--archive",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Archive folder (default ./archive, or $ARCHIVER_ARCHIVE).",
+    )(f)
+
+
+class _Size(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _header(value: str) -> tuple[str, str]:
+    name, sep, val = value.partition(":")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"expected NAME:VALUE, got {value!r}", param_hint="--header")
+    return name.strip(), val.strip()
+
+
+def _valid_url(url: str) -> Optional[str]:
+    """Why `url` cannot be captured, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018
+    except ValueError as exc:
+        return f"malformed URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    return None
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("-i", "--input", "input_file", type=click.File("r"), help="Read URLs from FILE, one a line ('-' for stdin).")
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per post on stdout.")
+@click.option("--proxy", help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates (default: REQUESTS_CA_BUNDLE).")
+@click.option("--user-agent", help="User-Agent header (default names the project and a contact URL).")
+@click.option("--header", "headers", multiple=True, help="Extra request header NAME:VALUE (repeatable).")
+@click.option("--cookies", type=click.Path(exists=True, dir_okay=False), help="Netscape cookies.txt to send.")
+@click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
+@click.option("--max-time", type=_Duration(), default="15m", show_default=True, help="Total deadline per exchange.")
+@click.option("--max-size", type=_Size(), default="2GB", show_default=True, help="Per resource; larger ones are cut and marked WARC-Truncated.")
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Extra attempts on transient failures.")
+@click.option("--warc-max-size", type=_Size(), default="1GB", show_default=True, help="Rotate WARC files at this size.")
+@click.option("--warc-prefix", default="archiver", show_default=True, help="WARC file name prefix.")
+@click.option("--operator", help="Operator contact for the warcinfo record.")
+@click.option("--no-requisites", is_flag=True, help="Do not capture the article's stylesheets, images and scripts.")
+@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
+@click.option("--record-credentials", is_flag=True, help="Keep Cookie/Authorization headers in WARC request records.")
+def capture(urls, input_file, archive, as_json, proxy, ca_bundle, user_agent, headers, cookies, timeout, max_time,
+            max_size, retries, warc_max_size, warc_prefix, operator, no_requisites, allow_private, record_credentials):
+    """Capture articles and every post they cite into WARC files and the index.
+
+    Example: archiver capture https://news.example/2019/10/14/story --json
+    """
+    from archiver.capture import capture as run_capture
+
+    wanted = list(urls)
+    if input_file is not None:
+        wanted += [line.strip() for line in input_file if line.strip() and not line.lstrip().startswith("#")]
+    if not wanted:
+        raise click.UsageError("give at least one URL, or -i FILE")
+    good, bad = [], 0
+    for url in wanted:
+        why = _valid_url(url)
+        if why:
+            click.echo(f"error: {url!r}: {why}", err=True)
+            bad += 1
+        else:
+            good.append(url)
+    config = Config(
+        archive=archive or default_archive_dir(),
+        **({"user_agent": user_agent} if user_agent else {}),
+        proxy=proxy,
+        ca_bundle=ca_bundle,
+        headers=tuple(_header(h) for h in headers),
+        cookies_file=cookies,
+        timeout=timeout,
+        max_time=max_time,
+        max_size=max_size,
+        retries=retries,
+        warc_max_size=warc_max_size,
+        warc_prefix=warc_prefix,
+        operator=operator,
+        requisites=not no_requisites,
+        allow_private=allow_private,
+        record_credentials=record_credentials,
+    )
+
+    def on_post(post, result):
+        if as_json:
+            click.echo(json.dumps(_post_json(post, result), ensure_ascii=False))
+        else:
+            got = sum(1 for m in post.media if m.captured)
+            author = f"@{post.author_handle}" if post.author_handle else "-"
+            click.echo(f"{post.platform}\t{post.id}\t{author}\t{post.status}\tmedia {got}/{len(post.media)}")
+
+    def on_article(result):
+        art = result.article
+        if art.error:
+            click.echo(f"failed: {art.url}: {art.error}", err=True)
+        else:
+            click.echo(f"captured {art.url} ({len(result.posts)} posts)", err=True)
+
+    summary = None
+    if good:
+        try:
+            summary = run_capture(config, good, on_post=on_post, on_article=on_article)
+        except StorageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(ExitStatus.USAGE)
+        _print_summary(summary)
+    if bad:
+        sys.exit(ExitStatus.USAGE)
+    sys.exit(ExitStatus.FAILURES if summary and summary.failed else ExitStatus.OK)
+
+
+def _post_json(post, result) -> dict:
+    return {
+        "platform": post.platform,
+        "id": post.id,
+        "url": post.url,
+        "status": post.status,
+        "status_reason": post.status_reason,
+        "author_handle": post.author_handle,
+        "author_name": post.author_name,
+        "text": post.text,
+        "created_at": post.created_at,
+        "article": result.article.url,
+        "media": [{"url": m.url, "kind": m.kind, "sha256": m.sha256, "captured": m.captured} for m in post.media],
+        "records": [{"url": r.url, "warc": r.warc, "offset": r.offset, "length": r.length} for r in post.records],
+    }
+
+
+def _print_summary(summary) -> None:
+    arts = len(summary.results)
+    failed_arts = sum(1 for r in summary.results if r.article.error)
+    counts = summary.counts()
+    media = [m for p in summary.posts for m in p.media]
+    by_status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
+    click.echo(
+        f"{arts} article(s) ({failed_arts} failed), {len(summary.posts)} post(s): {by_status}; "
+        f"media {sum(1 for m in media if m.captured)}/{len(media)} captured",
+        err=True,
+    )
+
+
+@cli.command()
+@archive_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--changed-since", help="Only posts whose status changed since this ISO 8601 date.")
+def export(archive, fmt, changed_since):
+    """Print one row per post held in the archive (JSON lines or CSV) to stdout.
+
+    Example: archiver export --format csv > posts.csv
+    """
+    from archiver.export import export_csv, export_jsonl
+    from archiver.index import Index
+
+    config = Config(archive=archive or default_archive_dir())
+    if not config.index_path.exists():
+        raise click.ClickException(f"no archive index at {config.index_path}")
+    with Index(config.index_path) as index:
+        writer = export_jsonl if fmt == "jsonl" else export_csv
+        filters = {"changed_since": changed_since} if changed_since else {}
+        writer(index, sys.stdout, **filters)
+
+
+def main() -> None:  # pragma: no cover - console entry alias
+    try:
+        cli()
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)

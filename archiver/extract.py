@@ -1,0 +1,555 @@
+"""Pure HTML -> embeds and page requisites: one lxml parse, shared by every platform detector.
+
+Speed matters (a benchmark wants >= half the rate of a bare lxml parse), so the page is parsed
+once, every query is a compiled XPath that filters in C, and Python only ever looks at the few
+nodes those queries return. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import functools
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional, Sequence
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from archiver.models import Embed
+from archiver.platforms import PLATFORMS
+from archiver.platforms.base import Profile
+
+__all__ = [
+    "Document",
+    "ExtractResult",
+    "parse_html",
+    "is_chrome",
+    "find_embeds",
+    "find_requisites",
+    "css_urls",
+    "absolute_url",
+]
+
+# --------------------------------------------------------------------------- decoding
+
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:+-]+)", re.I)
+# <meta charset=x> and <meta http-equiv=content-type content="...; charset=x">, in the prescan window.
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:+-]+)", re.I)
+_PRESCAN_BYTES = 4096  # WHATWG says 1024; real pages put the meta after long inline scripts
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# WHATWG: these labels all mean windows-1252 on the web.
+_AS_CP1252 = {"latin_1", "iso8859_1", "ascii", "cp1252"}
+
+_local = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _parser() -> etree.HTMLParser:
+    """The thread's HTML parser; input is always UTF-8 by the time it gets here.
+
+    Plain etree elements, not lxml.html's: its per-element Python class lookup costs more than the
+    whole of detection on a big page.
+    """
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.HTMLParser(encoding="utf-8", remove_pis=True, default_doctype=False)
+    return parser
+
+
+def _codec(label: str | None, wide_ok: bool = False) -> str | None:
+    """Python codec name for a charset label, or None when unknown (then we fall back)."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name.replace("-", "_")
+    except (LookupError, ValueError):
+        return None
+    if name in _AS_CP1252:
+        return "cp1252"
+    if name.startswith(("utf_16", "utf_32")) and not wide_ok:
+        return "utf-8"  # a <meta> readable as ASCII cannot really be UTF-16 (WHATWG rule)
+    return "utf-8" if name == "utf_8" else name
+
+
+def _to_utf8(data: bytes, content_type: str | None) -> bytes:
+    """The page as UTF-8 bytes; never raises.
+
+    Order: a BOM; a UTF-16/32 HTTP charset; bytes that are valid UTF-8 (passed through without a
+    copy); the HTTP charset; the <meta> charset; cp1252. Valid UTF-8 beats a declared legacy
+    charset because real pages are far more often mislabelled than accidentally valid UTF-8, and
+    a declared charset that cannot decode the bytes is skipped rather than trusted.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            if enc == "utf-8" and _is_utf8(body):
+                return body
+            return body.decode(enc, "replace").encode("utf-8")
+    m = _HTTP_CHARSET.search(content_type) if content_type else None
+    declared = _codec(m.group(1), wide_ok=True) if m else None
+    if declared and declared.startswith(("utf_16", "utf_32")):
+        return data.decode(declared, "replace").encode("utf-8")
+    if _is_utf8(data):
+        return data
+    m = _META_CHARSET.search(data, 0, _PRESCAN_BYTES)
+    meta = _codec(m.group(1).decode("ascii", "replace")) if m else None
+    for enc in (declared, meta):
+        if enc and enc != "utf-8":
+            try:
+                return data.decode(enc).encode("utf-8")
+            except (UnicodeDecodeError, LookupError):
+                continue
+    return data.decode("cp1252", "replace").encode("utf-8")
+
+
+def _is_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True  # word-at-a-time in C: much cheaper than decoding
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- URLs
+
+_URL_WS = re.compile(r"[\t\n\r]")  # WHATWG URL parsing drops these anywhere
+_FAST_ABS = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#]|$)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# Relative references that need no dot-segment or scheme handling: plain concatenation is exact.
+_PLAIN_PATH = re.compile(r"(?!\.{1,2}(?:/|$))[^:/?#\\\s]*(?:/(?!\.{1,2}(?:/|$|[?#]))[^/?#\\\s]*)*(?:[?#][^\s\\]*)?$")
+
+
+@functools.lru_cache(maxsize=64)
+def _base_parts(base: str) -> tuple[str, str] | None:
+    """(origin, directory) of an http(s) base URL, for the concatenation fast paths."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or "\\" in base:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin, origin + parts.path[: parts.path.rfind("/") + 1] if parts.path else origin + "/"
+
+
+def absolute_url(href: str | None, base: str) -> str | None:
+    """Resolve href against base; only http(s) URLs with a host survive, anything odd is None."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href:
+        return None
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = _URL_WS.sub("", href)
+    if _FAST_ABS.match(href) and " " not in href and "\\" not in href:
+        return href  # already absolute and plain: skip urljoin, the common case in big pages
+    known = _base_parts(base)
+    if known and href[0] == "/" and href[1:2] != "/" and _PLAIN_PATH.match(href, 1):
+        return known[0] + href
+    if known and href[0] not in "/?#" and _PLAIN_PATH.match(href):
+        return known[1] + href
+    scheme = _SCHEME.match(href)
+    if scheme and scheme.group().lower() not in ("http:", "https:"):
+        return None  # javascript:, data:, mailto:, ftp: ...
+    try:
+        if scheme and not urlsplit(href).hostname:
+            return None  # "https://" or "http:/path": no host of its own
+        url = urljoin(base, href.replace("\\", "/"))
+        parts = urlsplit(url)
+        parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return url.replace(" ", "%20")
+
+
+# --------------------------------------------------------------------------- chrome
+
+_CHROME_TAGS = frozenset({"header", "footer", "nav"})
+_WEAK_CHROME_TAGS = frozenset({"aside"})
+_CONTENT_TAGS = frozenset({"article", "main"})
+_CHROME_ROLES = frozenset({"banner", "navigation", "contentinfo", "menu", "menubar", "search"})
+_CONTENT_ROLES = frozenset({"main", "article"})
+# A class/id token marks chrome when the keyword is the token's head, after optional region
+# prefixes: `site-header`, `footer-widgets`, `share-buttons`, `comment-body`. State words such as
+# `has-sidebar` or `no-comments` do not match, and neither does `social-embed`.
+_CHROME_TOKEN = re.compile(
+    r"(?:^|\s)(?:(?:site|page|global|main|top|bottom|primary|secondary|left|right|mobile|article|post|entry|story)[-_]+)*"
+    r"(?:header|masthead|footer|colophon|nav|navbar|navigation|menu|menubar|breadcrumbs?|sidebar|"
+    r"share|sharing|sharedaddy|sharebar|social-(?:links|follow|icons|share|sharing|buttons|media|nav|menu|bar)|"
+    r"socials|follow-us|comments?|comment-list|disqus_thread|newsletter)(?:[-_][\w-]*)?(?=\s|$)",
+    re.I,
+)
+_CONTENT_TOKEN = re.compile(
+    r"(?:^|\s)(?:entry-content|post-content|article-content|article-body|article__body|articlebody|story-body|"
+    r"story-content|post-body|entry-body|body-text|article-text|rich-text)(?=\s|$)",
+    re.I,
+)
+
+_STRONG, _WEAK, _CONTENT, _NONE = 1, 2, 3, 0
+
+
+def _mark(el) -> int:
+    """What one ancestor says about everything inside it."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return _NONE
+    role = (el.get("role") or "").strip().lower()
+    marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+    if tag in _CHROME_TAGS or role in _CHROME_ROLES or _CHROME_TOKEN.search(marks):
+        return _STRONG
+    if tag in _CONTENT_TAGS or role in _CONTENT_ROLES or el.get("itemprop") == "articleBody" or _CONTENT_TOKEN.search(marks):
+        return _CONTENT
+    if tag in _WEAK_CHROME_TAGS or role == "complementary":
+        return _WEAK
+    return _NONE
+
+
+def is_chrome(el, cache: Optional[dict] = None) -> bool:
+    """True if el sits in the site's own header/nav/footer/sidebar/share/comments, not the article.
+
+    Walks outward from el; the nearest decisive ancestor wins. A chrome mark (header, nav, footer,
+    share, comments...) inside or outside the article says chrome. A content container (article,
+    main, .entry-content...) met first says content: marks further out are page layout such as
+    `<body class="has-sidebar">`. An `aside` is weak: inside the article it is a pull quote or an
+    embed box (content); outside any content container it is a sidebar (chrome).
+    """
+    if cache is None:
+        cache = {}
+    path: list = []
+    weak = False
+    result = None
+    node = el
+    while node is not None:
+        key = (node, weak)
+        if key in cache:
+            result = cache[key]
+            break
+        path.append(key)
+        mark = _mark(node)
+        if mark == _STRONG:
+            result = True
+            break
+        if mark == _CONTENT:
+            result = False
+            break
+        if mark == _WEAK:
+            weak = True
+        node = node.getparent()
+    if result is None:
+        result = weak
+    for key in path:
+        cache[key] = result
+    return result
+
+
+# --------------------------------------------------------------------------- document
+
+_WS = re.compile(r"\s+")
+_BLOCK_TAGS = frozenset(
+    {"p", "li", "blockquote", "figure", "figcaption", "dd", "dt", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
+     "div", "section", "article", "main", "aside", "header", "footer", "pre", "body"}
+)
+_BREAKS = _BLOCK_TAGS | {"br", "hr", "tr", "ul", "ol", "table", "blockquote", "iframe", "img"}
+_VISIBLE_TEXT = etree.XPath("descendant-or-self::text()[not(parent::script or parent::style or parent::template)]")
+
+def collapse(text: str) -> str:
+    """Whitespace runs -> one space, trimmed."""
+    return _WS.sub(" ", text).strip()
+
+
+@dataclass
+class Document:
+    """One parsed page: the lxml root plus the few per-page facts and caches detectors share.
+
+    `source` is the page as UTF-8 bytes: detectors test it for literal markers (`has`) so that a
+    page without, say, any `/status` never pays for the tree queries looking for tweets.
+    """
+
+    root: etree._Element
+    base_url: str
+    title: Optional[str] = None
+    source: bytes = field(default=b"", repr=False)
+    _chrome: dict = field(default_factory=dict, repr=False)
+    _texts: dict = field(default_factory=dict, repr=False)
+    _markers: dict = field(default_factory=dict, repr=False)
+    _urls: dict = field(default_factory=dict, repr=False)  # big pages repeat the same hrefs a lot
+
+    def hits(self, marker: bytes) -> list[int]:
+        """Offsets of every occurrence of a literal in the raw page; one scan per marker and page."""
+        found = self._markers.get(marker)
+        if found is None:
+            found = self._markers[marker] = list(_occurrences(self.source, marker))
+        return found
+
+    def has(self, *markers: bytes) -> bool:
+        """True if any of the literals occurs in the raw page."""
+        return any(self.hits(marker) for marker in markers)
+
+    def where(self, marker: bytes, outside: Sequence[tuple[int, int]] = ()) -> set[str]:
+        """Where a literal occurs in the raw page, so a detector can skip tree queries it cannot need.
+
+        Kinds: "a" (inside an <a ...> tag), "iframe", "tag" (another tag, a comment, script or
+        style text), "link-text" (text right inside <a>), "text" (other running text), "unknown"
+        (could not tell: treat as any). Hits inside the sorted `outside` byte spans (e.g. embeds
+        read whole) are ignored. A lexical guess that errs towards "unknown", never towards nothing.
+        """
+        kinds: set[str] = set()
+        starts = [start for start, _ in outside]
+        counted = 0
+        for pos in self.hits(marker):
+            i = bisect.bisect_right(starts, pos) - 1
+            if i >= 0 and pos < outside[i][1]:
+                continue
+            counted += 1
+            kinds.add(_lexical_place(self.source, pos) if counted <= _MAX_HITS else "unknown")
+            if "unknown" in kinds:
+                break
+        return kinds
+
+    def absolute(self, href: str | None) -> str | None:
+        """href resolved against the page's base URL; None unless the result is http(s)."""
+        if href is None:
+            return None
+        url = self._urls.get(href, False)
+        if url is False:
+            url = self._urls[href] = absolute_url(href, self.base_url)
+        return url
+
+    def is_chrome(self, el) -> bool:
+        """`is_chrome` with this page's cache, so shared ancestors are classified once."""
+        return is_chrome(el, self._chrome)
+
+    def text(self, el) -> str:
+        """Visible text of el, whitespace-collapsed (cached: several embeds share one block)."""
+        text = self._texts.get(el)
+        if text is None:
+            parts: list[str] = []
+            for piece in _VISIBLE_TEXT(el):
+                owner = piece.getparent()  # the element a text starts in, or a tail follows
+                if owner is not None and owner.tag in _BREAKS:
+                    parts.append(" ")  # block edges and <br> separate words; inline tags do not
+                parts.append(piece)
+            text = self._texts[el] = collapse("".join(parts))
+        return text
+
+    def context(self, el, needle: str | None = None, width: int = 200) -> str:
+        """About `width` chars of the visible text of el's nearest block, centred on needle."""
+        block = el
+        while block is not None and block.tag not in _BLOCK_TAGS:
+            block = block.getparent()
+        text = self.text(block if block is not None else el)
+        if len(text) <= width:
+            return text
+        at = text.find(collapse(needle)) if needle else -1
+        start = max(0, at - width // 3) if at >= 0 else 0
+        return text[start : start + width].strip()
+
+
+_TAG_AT = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+_LOOKBACK = 4096
+_MAX_HITS = 64
+_NOT_RUNNING_TEXT = frozenset({b"a", b"script", b"style", b"textarea", b"title"})
+
+
+def _occurrences(src: bytes, marker: bytes) -> Iterator[int]:
+    pos = src.find(marker)
+    while pos != -1:
+        yield pos
+        pos = src.find(marker, pos + len(marker))
+
+
+def _lexical_place(src: bytes, pos: int) -> str:
+    """Guess from the nearest `<` and `>` before pos whether pos is in a tag or in text."""
+    lo = max(0, pos - _LOOKBACK)
+    lt, gt = src.rfind(b"<", lo, pos), src.rfind(b">", lo, pos)
+    if lt > gt:  # inside a tag (or a comment that has not ended yet)
+        if src.startswith(b"<!--", lt):
+            return "tag"
+        m = _TAG_AT.match(src, lt)
+        if not m or m.group(1):
+            return "unknown"
+        name = m.group(2).lower()
+        return "a" if name == b"a" else "iframe" if name == b"iframe" else "tag"
+    start = src.rfind(b"<", lo, gt) if gt != -1 else -1
+    m = _TAG_AT.match(src, start) if start != -1 else None  # the tag this text follows
+    if not m:
+        return "unknown"
+    if not m.group(1) and m.group(2).lower() in _NOT_RUNNING_TEXT:
+        return "link-text" if m.group(2).lower() == b"a" else "tag"
+    return "text"
+
+
+def parse_html(data: bytes, *, base_url: str, content_type: str | None = None) -> Document:
+    """Decode (see `_to_utf8`) and parse once with lxml; any bytes give a Document, never an error."""
+    source = _to_utf8(bytes(data or b""), content_type)
+    root = None
+    if source and not source.isspace():
+        try:
+            root = etree.fromstring(source, _parser())
+        except (etree.LxmlError, ValueError):
+            root = None
+    if root is None:  # empty, whitespace or comment-only input
+        root = etree.fromstring(b"<html><head></head><body></body></html>", _parser())
+    head = root.find("head")
+    return Document(root=root, base_url=_page_base(head, base_url), title=_title(root, head), source=source)
+
+
+def _page_base(head, base_url: str) -> str:
+    """<base href> resolved against the fetch URL, when it gives an http(s) URL."""
+    for base in head.iterchildren("base") if head is not None else ():
+        if base.get("href"):
+            return absolute_url(base.get("href"), base_url) or base_url
+    return base_url
+
+
+def _title(root, head) -> Optional[str]:
+    title = head.find("title") if head is not None else None
+    if title is None:
+        title = next(root.iter("title"), None)
+    return collapse("".join(title.itertext())) or None if title is not None else None
+
+
+# --------------------------------------------------------------------------- embeds
+
+
+@dataclass
+class ExtractResult:
+    """Posts found in a page, merged per (platform, id); profile URLs recorded but not posts."""
+
+    embeds: list[Embed]
+    profiles: list[str]
+
+
+def find_embeds(doc: Document) -> ExtractResult:
+    """Run every registered platform detector over the one tree and merge what they found."""
+    merged: dict[tuple[str, str], Embed] = {}
+    profiles: dict[str, str] = {}
+    for platform in PLATFORMS:
+        for item in platform.detect(doc):
+            if isinstance(item, Profile):
+                profiles.setdefault(item.url.lower(), item.url)
+            else:
+                _merge(merged, item)
+    return ExtractResult(embeds=list(merged.values()), profiles=list(profiles.values()))
+
+
+def _merge(merged: dict[tuple[str, str], Embed], embed: Embed) -> None:
+    """One Embed per key: union of forms in first-seen order, first context, first known author.
+
+    When a later sighting knows the author and the first did not (an iframe, then a blockquote),
+    its URL is taken too, since the platform builds the canonical URL from the handle.
+    """
+    seen = merged.get(embed.key)
+    if seen is None:
+        merged[embed.key] = Embed(
+            platform=embed.platform, id=embed.id, url=embed.url, forms=list(dict.fromkeys(embed.forms)),
+            context=embed.context, author_handle=embed.author_handle,
+        )
+        return
+    for form in embed.forms:
+        if form not in seen.forms:
+            seen.forms.append(form)
+    if not seen.context and embed.context:
+        seen.context = embed.context
+    if seen.author_handle is None and embed.author_handle:
+        seen.author_handle = embed.author_handle
+        seen.url = embed.url
+
+
+# --------------------------------------------------------------------------- requisites
+
+_REQUISITE_TAGS = ("link", "img", "source", "script", "video", "input", "style")
+_STYLE_ATTRS = etree.XPath("//@style[contains(., 'url(') or contains(., 'URL(')]", smart_strings=False)
+_ICON_RELS = frozenset({"stylesheet", "icon", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon"})
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
+_CSS_REF = re.compile(
+    r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)"""  # url(x), url("x"), url('x')
+    r"""|@import\s+(?:"([^"]*)"|'([^']*)')""",  # @import "x" (the url() form is the branch above)
+    re.I,
+)
+
+
+def css_urls(css_text: str, base_url: str) -> list[str]:
+    """Absolute http(s) targets of url(...) and @import in a stylesheet, deduplicated, in order."""
+    if not css_text or ("url" not in css_text.lower() and "@import" not in css_text.lower()):
+        return []
+    if "/*" in css_text:
+        css_text = _CSS_COMMENT.sub(" ", css_text)
+    found: dict[str, None] = {}
+    for m in _CSS_REF.finditer(css_text):
+        raw = next((g for g in m.groups() if g is not None), "")
+        url = absolute_url(raw, base_url)
+        if url:
+            found.setdefault(url.split("#", 1)[0])
+    return list(found)
+
+
+_SRCSET_GAP = re.compile(r"[\s,]*")
+_SRCSET_URL = re.compile(r"\S+")
+_SRCSET_DESCRIPTORS = re.compile(r"(?:[^,(]|\([^)]*\)?)*,?")
+
+
+def srcset_urls(value: str) -> list[str]:
+    """Every candidate URL of a srcset, keeping commas inside URLs (`w_100,h_50`) intact."""
+    urls: list[str] = []
+    pos, end = 0, len(value)
+    while True:
+        pos = _SRCSET_GAP.match(value, pos).end()
+        if pos >= end:
+            return urls
+        url = _SRCSET_URL.match(value, pos).group()
+        pos += len(url)
+        if url.endswith(","):
+            url = url.rstrip(",")  # "a.jpg," : no descriptors
+        else:
+            pos = _SRCSET_DESCRIPTORS.match(value, pos).end()
+        if url:
+            urls.append(url)
+
+
+def _requisite_refs(el) -> Iterable[tuple[bool, str]]:
+    """(is_css, value) pairs: the URLs one element makes the browser fetch, or CSS text to scan."""
+    tag = el.tag
+    if tag == "link":
+        if set((el.get("rel") or "").lower().split()) & _ICON_RELS:
+            yield False, el.get("href")
+    elif tag == "img" or tag == "source":
+        if tag == "img" and el.get("src"):
+            yield False, el.get("src")
+        for url in srcset_urls(el.get("srcset") or ""):
+            yield False, url
+    elif tag == "script":
+        yield False, el.get("src")
+    elif tag == "video":
+        yield False, el.get("poster")
+    elif tag == "input":
+        if (el.get("type") or "").strip().lower() == "image":
+            yield False, el.get("src")
+    elif tag == "style" and el.text:
+        yield True, el.text
+
+
+def find_requisites(doc: Document) -> list[str]:
+    """What `wget -p` would fetch to show the page: CSS, icons, images, scripts, posters, CSS urls.
+
+    Elements come in document order, then the url()s of inline style attributes: one C-level walk
+    filtered by tag plus one attribute query, instead of a Python loop over every element.
+    """
+    found: dict[str, None] = {}
+    for el in doc.root.iter(*_REQUISITE_TAGS):
+        for is_css, value in _requisite_refs(el):
+            if is_css:
+                found.update(dict.fromkeys(css_urls(value, doc.base_url)))
+                continue
+            url = doc.absolute(value)
+            if url:
+                found.setdefault(url.split("#", 1)[0])
+    for style in _STYLE_ATTRS(doc.root):
+        found.update(dict.fromkeys(css_urls(style, doc.base_url)))
+    return list(found)

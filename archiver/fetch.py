@@ -1,0 +1,484 @@
+"""The only module that speaks HTTP: every exchange is written to the WARC as it is read.
+
+Recording happens here, at the transport layer, from requests' own raw response (no
+monkeypatching of http.client as warcio's `capture_http` does: it leaks state behind proxies).
+What is stored, and how it differs from the bytes on the wire:
+
+* status line and headers: names, case, order and repeats as http.client parsed them; the
+  status line is rebuilt from version, code and reason. Folded header lines are unfolded.
+* body: bytes as received, Content-Encoding kept. A chunked body is stored de-chunked, its
+  `Transfer-Encoding` header renamed `X-Archiver-Transfer-Encoding` and a `Content-Length`
+  of the stored bytes added, so `warcio check` and the WARC spec agree on its digest.
+* request: rebuilt from what requests sent (origin-form request line, Host first); Cookie,
+  Authorization and Proxy-Authorization are left out unless `record_credentials`.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import ipaddress
+import logging
+import random
+import socket
+import time
+import zlib
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Iterable, Optional
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
+
+from archiver.config import Config
+from archiver.errors import BlockedURL
+from archiver.models import RecordRef
+from archiver.warc import Payload, WarcSink
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+CHUNK = 1 << 20
+# Bodies handed to parsers (pages, JSON, CSS) are decoded up to this size: a gzip bomb stops here.
+DECODED_LIMIT = 64 * 2**20
+BODY_LIMIT = 64 * 2**20
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+
+@dataclass
+class Exchange:
+    """One request/response attempt, as recorded."""
+
+    url: str
+    status: Optional[int] = None
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    payload: Optional[Payload] = None
+    records: list[RecordRef] = field(default_factory=list)
+    error: Optional[str] = None
+    transient: bool = False  # worth another attempt
+    truncated: Optional[str] = None
+    retry_after: Optional[float] = None
+
+    def header(self, name: str) -> Optional[str]:
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+
+@dataclass
+class FetchResult:
+    """The outcome of fetching one URL, redirects followed hop by hop."""
+
+    url: str
+    final_url: str
+    status: Optional[int] = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: Optional[bytes] = None  # decoded (Content-Encoding removed), only when asked for
+    size: Optional[int] = None  # payload bytes as stored
+    sha256: Optional[str] = None  # of the payload as stored
+    records: list[RecordRef] = field(default_factory=list)  # every hop and attempt, in order
+    error: Optional[str] = None
+    truncated: Optional[str] = None
+    attempts: int = 0
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300 and not self.truncated
+
+    @property
+    def content_type(self) -> Optional[str]:
+        return header_value(self.headers, "content-type")
+
+    @property
+    def response(self) -> Optional[RecordRef]:
+        """The final response (or revisit) record."""
+        for ref in reversed(self.records):
+            if ref.record_type in ("response", "revisit"):
+                return ref
+        return None
+
+    def json(self) -> object | None:
+        import json
+
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body.decode("utf-8", "replace"))
+        except ValueError:
+            return None
+
+
+def header_value(headers: Iterable[tuple[str, str]], name: str) -> Optional[str]:
+    name = name.lower()
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
+# --- what may be fetched -------------------------------------------------------------------
+
+
+def parse_ip(host: str) -> Optional[ipaddress._BaseAddress]:
+    """An IP literal in any spelling a resolver accepts (decimal, octal, hex, short), else None."""
+    host = host.strip("[]")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:  # inet_aton takes the legacy forms: 2130706433, 0177.0.0.1, 0x7f.1, 127.1
+        return ipaddress.ip_address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+def is_public(ip: ipaddress._BaseAddress) -> bool:
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        ip = mapped
+    return not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+        or ip.is_reserved or ip.is_unspecified
+    )
+
+
+def check_url(url: str, *, allow_private: bool = False, resolve: bool = False) -> None:
+    """Refuse anything but http(s) to a public address, before any byte is sent."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise BlockedURL(url, f"malformed URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise BlockedURL(url, f"only http and https are fetched, not {parts.scheme or 'a relative URL'}")
+    if not host:
+        raise BlockedURL(url, "no host in URL")
+    if allow_private:
+        return
+    if host == "localhost" or host.endswith(".localhost"):
+        raise BlockedURL(url, "refused: localhost (use --allow-private)")
+    ip = parse_ip(host)
+    if ip is not None:
+        if not is_public(ip):
+            raise BlockedURL(url, f"refused: private or reserved address {ip} (use --allow-private)")
+        return
+    if resolve:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except OSError:
+            return  # let the fetch itself report the DNS failure
+        for info in infos:
+            addr = ipaddress.ip_address(info[4][0].split("%")[0])
+            if not is_public(addr):
+                raise BlockedURL(url, f"refused: {host} resolves to private address {addr} (use --allow-private)")
+
+
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """`Retry-After` as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def decode_body(data: bytes, encoding: Optional[str], limit: int = DECODED_LIMIT) -> bytes:
+    """Undo gzip/deflate for parsing; the WARC keeps the encoded bytes. Capped, so bombs stop."""
+    enc = (encoding or "").strip().lower()
+    if enc in ("gzip", "x-gzip", "deflate"):
+        for wbits in ((47,) if enc != "deflate" else (15, -15)):
+            try:
+                d = zlib.decompressobj(wbits)
+                return d.decompress(data, limit)
+            except zlib.error:
+                continue
+        return data
+    return data
+
+
+def load_cookies(path: str) -> http.cookiejar.CookieJar:
+    jar = http.cookiejar.MozillaCookieJar(path)
+    jar.load(ignore_discard=True, ignore_expires=True)
+    return jar
+
+
+# --- the fetcher ---------------------------------------------------------------------------
+
+
+class Fetcher:
+    """Fetches URLs with retries and redirects, recording every exchange into a WarcSink."""
+
+    def __init__(self, config: Config, sink: WarcSink):
+        self.config = config
+        self.sink = sink
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                "User-Agent": config.user_agent,
+                # only what we can decode ourselves: parsers get plain bytes, the WARC the wire bytes
+                "Accept-Encoding": "gzip, deflate",
+                "Accept": "*/*",
+            }
+        )
+        for name, value in config.headers:
+            self.session.headers[name] = value
+        if config.proxy:
+            self.session.proxies = {"http": config.proxy, "https": config.proxy}
+        if config.ca_bundle:
+            self.session.verify = config.ca_bundle
+        if config.cookies_file:
+            self.session.cookies.update(load_cookies(config.cookies_file))
+        adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def uses_proxy(self, url: str) -> bool:
+        if self.config.proxy:
+            return True
+        return bool(requests.utils.get_environ_proxies(url))
+
+    # public ---------------------------------------------------------------------------------
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        want_body: bool = True,
+        headers: Optional[dict[str, str]] = None,
+        follow: bool = True,
+        stop_at: Optional[callable] = None,
+        dedup: bool = True,
+    ) -> FetchResult:
+        """GET `url`, following redirects hop by hop (each recorded), with short retries.
+
+        `stop_at(url) -> bool` ends the chain before fetching a hop (e.g. a tweet permalink
+        whose page holds nothing without JavaScript).
+        """
+        result = FetchResult(url=url, final_url=url)
+        current = url
+        seen = {url}
+        for _hop in range(self.config.max_redirects + 1):
+            try:
+                check_url(current, allow_private=self.config.allow_private, resolve=not self.uses_proxy(current))
+            except BlockedURL as exc:
+                log.warning("%s", exc)
+                result.error = exc.reason
+                return result
+            ex = self._exchange(current, headers or {}, dedup=dedup)
+            result.records.extend(ex.records)
+            result.final_url = current
+            result.status, result.headers = ex.status, ex.headers
+            result.error, result.truncated = ex.error, ex.truncated
+            location = ex.header("location") if ex.status in REDIRECT_STATUSES else None
+            if location and follow and not ex.error:
+                if ex.payload:
+                    ex.payload.close()
+                nxt = urljoin(current, location.strip())
+                if nxt in seen:
+                    result.error = f"redirect loop at {nxt}"
+                    return result
+                seen.add(nxt)
+                result.redirects.append(nxt)
+                if stop_at and stop_at(nxt):
+                    result.final_url = nxt
+                    return result
+                current = nxt
+                continue
+            self._finish(result, ex, want_body)
+            return result
+        result.error = f"more than {self.config.max_redirects} redirects"
+        return result
+
+    # internals ------------------------------------------------------------------------------
+
+    def _finish(self, result: FetchResult, ex: Exchange, want_body: bool) -> None:
+        if ex.payload is None:
+            return
+        with ex.payload as payload:
+            result.size = payload.length
+            result.sha256 = payload.sha256
+            if want_body:
+                raw = payload.read(BODY_LIMIT)
+                result.body = decode_body(raw, ex.header("content-encoding"))
+
+    def _exchange(self, url: str, headers: dict[str, str], *, dedup: bool) -> Exchange:
+        """One URL, retried on transient failures: a few attempts, seconds apart."""
+        attempts: list[Exchange] = []
+
+        def attempt() -> Exchange:
+            if attempts and attempts[-1].payload:
+                attempts[-1].payload.close()  # a failed attempt's body is in the WARC already
+            ex = self._attempt(url, headers, dedup=dedup)
+            attempts.append(ex)
+            return ex
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.config.retries + 1),
+            wait=self._wait,
+            retry=retry_if_result(self._should_retry),
+            retry_error_callback=lambda state: state.outcome.result(),
+            before_sleep=self._log_retry,
+        )
+        last = retrying(attempt)
+        last.records = [r for ex in attempts for r in ex.records]
+        return last
+
+    def _should_retry(self, ex: Exchange) -> bool:
+        if ex.transient:
+            return True
+        if ex.status in RETRY_STATUSES:
+            if ex.retry_after is not None and ex.retry_after > self.config.retry_after_max:
+                ex.error = f"HTTP {ex.status}, Retry-After {ex.retry_after:.0f}s is longer than we wait"
+                return False
+            return True
+        return False
+
+    def _wait(self, state: RetryCallState) -> float:
+        ex: Exchange = state.outcome.result()
+        if ex.retry_after is not None:
+            return min(ex.retry_after, self.config.retry_after_max)
+        base = self.config.backoff * (2 ** (state.attempt_number - 1))
+        return base + random.uniform(0, base / 2)
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        ex: Exchange = state.outcome.result()
+        why = ex.error or f"HTTP {ex.status}"
+        log.info("retrying %s (attempt %d): %s", ex.url, state.attempt_number + 1, why)
+
+    def _attempt(self, url: str, headers: dict[str, str], *, dedup: bool) -> Exchange:
+        cfg = self.config
+        ex = Exchange(url=url)
+        started = time.monotonic()
+        try:
+            resp = self.session.get(
+                url, headers=headers, stream=True, allow_redirects=False, timeout=(cfg.timeout, cfg.timeout)
+            )
+        except requests.exceptions.SSLError as exc:
+            ex.error, ex.transient = f"TLS error: {_short(exc)}", "timed out" in str(exc)
+            return ex
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            ex.error, ex.transient = f"connection failed: {_short(exc)}", True
+            return ex
+        except requests.exceptions.RequestException as exc:
+            ex.error = f"request failed: {_short(exc)}"
+            return ex
+        try:
+            return self._record(resp, ex, started, dedup=dedup)
+        finally:
+            resp.close()
+
+    def _record(self, resp: requests.Response, ex: Exchange, started: float, *, dedup: bool) -> Exchange:
+        cfg = self.config
+        orig = resp.raw._original_response  # http.client.HTTPResponse: the headers as parsed
+        ex.status, ex.reason = resp.status_code, orig.reason or ""
+        ex.headers = [(k, _unfold(v)) for k, v in orig.msg.items()]
+        ex.retry_after = retry_after_seconds(ex.header("retry-after")) if ex.status in (429, 503) else None
+        version = "HTTP/1.0" if orig.version == 10 else "HTTP/1.1"
+        chunked = "chunked" in (ex.header("transfer-encoding") or "").lower()
+        stored_headers = ex.headers
+        if chunked:
+            stored_headers = [
+                ("X-Archiver-Transfer-Encoding", v) if k.lower() == "transfer-encoding" else (k, v)
+                for k, v in ex.headers
+                if k.lower() != "content-length"
+            ]
+        ip = None if self.uses_proxy(ex.url) else _peer_ip(resp)
+        # The head is known before the body unless chunked, where Content-Length comes last.
+        payload = Payload() if chunked else Payload(_response_head(version, ex.status, ex.reason, stored_headers))
+        deadline = started + cfg.max_time
+        try:
+            while True:
+                chunk = resp.raw.read1(CHUNK, decode_content=False)
+                if not chunk:
+                    break
+                room = cfg.max_size - payload.length
+                if len(chunk) >= room:
+                    payload.write(chunk[:room])
+                    if len(chunk) > room or resp.raw.read1(1, decode_content=False):
+                        ex.truncated = "length"
+                        ex.error = f"larger than --max-size ({cfg.max_size} bytes), cut"
+                    break
+                payload.write(chunk)
+                if time.monotonic() > deadline:
+                    ex.truncated = "time"
+                    ex.error = f"took longer than --max-time ({cfg.max_time:g}s), cut"
+                    break
+        except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as exc:
+            ex.truncated = "disconnect"
+            ex.error = f"body cut short after {payload.length} bytes: {_short(exc)}"
+            ex.transient = True
+        if chunked:
+            stored_headers = stored_headers + [("Content-Length", str(payload.length))]
+            payload.finalize_head(_response_head(version, ex.status, ex.reason, stored_headers))
+        head = payload.head
+        request_head = self._request_head(resp.request)
+        refs = self.sink.write_exchange(
+            url=ex.url,
+            request_head=request_head,
+            response_head=head,
+            payload=payload,
+            http_status=ex.status,
+            content_type=ex.header("content-type"),
+            ip=ip,
+            truncated=ex.truncated,
+            dedup=dedup,
+        )
+        ex.records = list(refs)
+        ex.payload = payload
+        return ex
+
+    def _request_head(self, req: requests.PreparedRequest) -> bytes:
+        parts = urlsplit(req.url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        lines = [f"{req.method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+        for k, v in req.headers.items():
+            if k.lower() == "host":
+                continue
+            if k.lower() in CREDENTIAL_HEADERS and not self.config.record_credentials:
+                continue
+            lines.append(f"{k}: {v}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def _response_head(version: str, status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
+    lines = [f"{version} {status} {reason}".rstrip()]
+    lines += [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def _unfold(value: str) -> str:
+    return " ".join(value.split()) if ("\n" in value or "\r" in value) else value
+
+
+def _peer_ip(resp: requests.Response) -> Optional[str]:
+    try:
+        return resp.raw._connection.sock.getpeername()[0]
+    except (AttributeError, OSError, IndexError):
+        return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) < 300 else text[:300] + "…"

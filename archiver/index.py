@@ -1,0 +1,681 @@
+"""The SQLite metadata index: what was archived, where its WARC records are, and how posts changed.
+
+The WARC files are the evidence; this index is the catalogue that makes them searchable
+(datasette-friendly plain tables) and lets the writer emit revisit records. All SQL lives in
+`Index`; the rest of the archiver passes `archiver.models` values in and gets dicts out.
+
+Schema changes go in `MIGRATIONS` as a new numbered entry, never by editing an applied one:
+each applied version is recorded in `schema_migrations` (and mirrored in PRAGMA user_version),
+so old archives upgrade in place when opened. The crawl frontier will arrive that way too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from archiver.errors import StorageError
+from archiver.models import STATUSES, ArticleResult, Embed, Media, Post, RecordRef
+
+# Columns of one export row (issue contract, part 7), in output order.
+EXPORT_FIELDS = (
+    "platform", "id", "url", "status", "status_reason", "author_handle", "author_name", "text",
+    "created_at", "articles", "media", "records", "captured_at", "last_checked",
+)
+
+# (name, statements). Version = position + 1. Append only; never edit an applied entry.
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("initial schema", [
+        """CREATE TABLE warc_files (
+            name TEXT PRIMARY KEY,            -- file name inside DIR/warcs/
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,             -- hex, of the closed file
+            closed_at TEXT
+        )""",
+        """CREATE TABLE records (
+            pk INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL UNIQUE,   -- <urn:uuid:...>
+            url TEXT NOT NULL,
+            warc TEXT NOT NULL,
+            warc_offset INTEGER NOT NULL,     -- of the gzip member holding the record
+            warc_length INTEGER NOT NULL,     -- compressed length of that member
+            record_type TEXT NOT NULL,
+            warc_date TEXT NOT NULL,
+            payload_digest TEXT,
+            http_status INTEGER,
+            content_type TEXT,
+            truncated TEXT                    -- WARC-Truncated value, NULL if complete
+        )""",
+        "CREATE INDEX records_url ON records(url)",
+        "CREATE INDEX records_payload_digest ON records(payload_digest)",
+        "CREATE INDEX records_warc ON records(warc, warc_offset)",
+        """CREATE TABLE articles (
+            pk INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,         -- as asked for
+            final_url TEXT,
+            title TEXT,
+            fetched_at TEXT,
+            http_status INTEGER,
+            error TEXT,
+            first_recorded TEXT NOT NULL,
+            last_recorded TEXT NOT NULL
+        )""",
+        """CREATE TABLE article_records (
+            article_pk INTEGER NOT NULL REFERENCES articles(pk) ON DELETE CASCADE,
+            record_pk INTEGER NOT NULL REFERENCES records(pk) ON DELETE CASCADE,
+            role TEXT NOT NULL,               -- page (incl. redirect hops) or requisite
+            PRIMARY KEY (article_pk, record_pk)
+        )""",
+        "CREATE INDEX article_records_record ON article_records(record_pk)",
+        """CREATE TABLE posts (
+            pk INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,           -- lowercase, `twitter` for X
+            post_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            author_handle TEXT,
+            author_name TEXT,
+            text TEXT,
+            created_at TEXT,
+            status TEXT NOT NULL,
+            status_reason TEXT,
+            first_captured TEXT NOT NULL,     -- first time the index recorded the post
+            last_checked TEXT NOT NULL,
+            changed_at TEXT NOT NULL,         -- last change of status/content/media/citations
+            data TEXT,                        -- the platform's JSON, latest non-empty
+            UNIQUE (platform, post_id)
+        )""",
+        "CREATE INDEX posts_first_captured ON posts(first_captured, pk)",
+        "CREATE INDEX posts_changed_at ON posts(changed_at)",
+        "CREATE INDEX posts_status ON posts(status)",
+        """CREATE TABLE post_status_history (
+            pk INTEGER PRIMARY KEY,
+            post_pk INTEGER NOT NULL REFERENCES posts(pk) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            reason TEXT,
+            checked_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX post_status_history_post ON post_status_history(post_pk, pk)",
+        """CREATE TABLE media (
+            pk INTEGER PRIMARY KEY,
+            post_pk INTEGER NOT NULL REFERENCES posts(pk) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            sha256 TEXT,                      -- hex, of the stored payload
+            size INTEGER,
+            captured INTEGER NOT NULL DEFAULT 0,
+            error TEXT,                       -- of the latest attempt
+            UNIQUE (post_pk, position)
+        )""",
+        "CREATE INDEX media_url ON media(url)",
+        "CREATE INDEX media_sha256 ON media(sha256)",
+        """CREATE TABLE post_records (
+            post_pk INTEGER NOT NULL REFERENCES posts(pk) ON DELETE CASCADE,
+            record_pk INTEGER NOT NULL REFERENCES records(pk) ON DELETE CASCADE,
+            PRIMARY KEY (post_pk, record_pk)
+        )""",
+        "CREATE INDEX post_records_record ON post_records(record_pk)",
+        """CREATE TABLE related_posts (
+            post_pk INTEGER NOT NULL REFERENCES posts(pk) ON DELETE CASCADE,
+            relation TEXT NOT NULL,           -- quotes, reply_to
+            platform TEXT NOT NULL,
+            post_id TEXT NOT NULL,
+            PRIMARY KEY (post_pk, relation, platform, post_id)
+        )""",
+        "CREATE INDEX related_posts_target ON related_posts(platform, post_id)",
+        """CREATE TABLE citations (
+            pk INTEGER PRIMARY KEY,
+            article_pk INTEGER NOT NULL REFERENCES articles(pk) ON DELETE CASCADE,
+            platform TEXT NOT NULL,
+            post_id TEXT,                     -- NULL for unresolved short links
+            ref TEXT NOT NULL,                -- post_id, else url: the Embed.key
+            url TEXT NOT NULL,
+            forms TEXT NOT NULL DEFAULT '[]', -- JSON list of archiver.models.FORMS
+            context TEXT,
+            author_handle TEXT,               -- hint from the markup
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            UNIQUE (article_pk, platform, ref)
+        )""",
+        "CREATE INDEX citations_post ON citations(platform, post_id)",
+        """CREATE TABLE profile_refs (
+            article_pk INTEGER NOT NULL REFERENCES articles(pk) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            PRIMARY KEY (article_pk, url)
+        )""",
+    ]),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_RECORD_FIELDS = (
+    "url", "warc", "warc_offset", "warc_length", "record_type", "record_id", "warc_date",
+    "payload_digest", "http_status", "content_type", "truncated",
+)
+_RECORD_COLUMNS = ", ".join(_RECORD_FIELDS)
+
+
+def normalize_platform(platform: str) -> str:
+    """One spelling per platform, so X and twitter posts share keys."""
+    p = platform.strip().lower()
+    return "twitter" if p == "x" else p
+
+
+def timestamp(value: str | datetime | None = None) -> str:
+    """UTC `YYYY-MM-DDTHH:MM:SSZ`: one format so timestamps compare as strings in SQL."""
+    if value is None:
+        dt = datetime.now(timezone.utc)
+    elif isinstance(value, datetime):
+        dt = value
+    else:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _str(value: Any) -> Optional[str]:
+    """Ids as strings (platform code may hand ints), but keep None so NOT NULL still bites."""
+    return None if value is None else str(value)
+
+
+def _ref_from_row(row: sqlite3.Row) -> RecordRef:
+    return RecordRef(
+        url=row["url"], warc=row["warc"], offset=row["warc_offset"], length=row["warc_length"],
+        record_type=row["record_type"], record_id=row["record_id"], date=row["warc_date"],
+        payload_digest=row["payload_digest"], http_status=row["http_status"],
+        content_type=row["content_type"], truncated=row["truncated"],
+    )
+
+
+class Index:
+    """The archive's SQLite catalogue. Use from one thread at a time; close() or use `with`."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise StorageError(f"cannot open index {self.path}: folder {self.path.parent} does not exist")
+        if self.path.is_dir():
+            raise StorageError(f"cannot open index {self.path}: it is a directory")
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly
+            # what a method says it is. check_same_thread=False allows handing the object to
+            # another thread; calls must still not overlap.
+            self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot open index {self.path}: {e}") from e
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._conn.execute("PRAGMA busy_timeout = 5000")  # readers (export) in other processes
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except StorageError:
+            self._conn.close()
+            raise
+        except sqlite3.Error as e:
+            self._conn.close()
+            raise StorageError(f"cannot use index {self.path}: {e}") from e
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        conn, self._conn = getattr(self, "_conn", None), None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StorageError(f"index {self.path} is closed")
+        return self._conn
+
+    @property
+    def schema_version(self) -> int:
+        """Highest migration applied to this file."""
+        return self._applied_version()
+
+    def _applied_version(self) -> int:
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if not exists:
+            return 0
+        return self.conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def _migrate(self) -> None:
+        """Apply pending migrations in one transaction; re-checked under the write lock so two
+        processes opening a new archive at once do not both apply them."""
+        if self._applied_version() == SCHEMA_VERSION:
+            return
+        with self._transaction():
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            current = self._applied_version()
+            if current > SCHEMA_VERSION:
+                raise StorageError(
+                    f"index {self.path} has schema version {current}, newer than this archiver "
+                    f"knows ({SCHEMA_VERSION}); upgrade embed-archiver"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                name, statements = MIGRATIONS[version - 1]
+                for statement in statements:
+                    self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, timestamp()),
+                )
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT; rollback on any error. SQLite I/O-level failures (disk
+        full, read-only, locked) become StorageError; anything else is re-raised as is."""
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StorageError(f"cannot write index {self.path}: {e}") from e
+        try:
+            yield
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            self._rollback()
+            raise StorageError(f"cannot write index {self.path}: {e}") from e
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._conn is not None and self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record_article(self, result: ArticleResult, *, now: str | None = None) -> None:
+        """Write everything one article capture produced, all or nothing."""
+        ts = timestamp(now)
+        with self._transaction():
+            article_pk = self._upsert_article(result, ts)
+            for ref in result.article.records:
+                self._link_article_record(article_pk, self._insert_record(ref), "page")
+            for ref in result.requisites:
+                self._link_article_record(article_pk, self._insert_record(ref), "requisite")
+            for post in result.posts:
+                self._upsert_post(post, ts)
+            self._write_citations(article_pk, result.embeds, ts)
+            for url in result.profiles:
+                self.conn.execute(
+                    "INSERT INTO profile_refs (article_pk, url, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (article_pk, url) DO UPDATE SET last_seen = excluded.last_seen",
+                    (article_pk, url, ts, ts),
+                )
+
+    def record_warc_file(self, name: str, size: int, sha256: str, closed_at: str | None = None) -> None:
+        """Remember a closed WARC file's size and hash so `verify` can detect tampering or loss."""
+        with self._transaction():
+            self.conn.execute(
+                "INSERT INTO warc_files (name, size, sha256, closed_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256,"
+                " closed_at = excluded.closed_at",
+                (name, size, sha256, timestamp(closed_at)),
+            )
+
+    def _upsert_article(self, result: ArticleResult, ts: str) -> int:
+        # The latest fetch's outcome (status, error) always wins; descriptive fields learned
+        # earlier (title, final URL) survive a later failed fetch.
+        a = result.article
+        self.conn.execute(
+            "INSERT INTO articles (url, final_url, title, fetched_at, http_status, error,"
+            " first_recorded, last_recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET"
+            " final_url = coalesce(excluded.final_url, final_url),"
+            " title = coalesce(excluded.title, title),"
+            " fetched_at = coalesce(excluded.fetched_at, fetched_at),"
+            " http_status = excluded.http_status, error = excluded.error,"
+            " last_recorded = excluded.last_recorded",
+            (a.url, a.final_url, a.title, a.fetched_at, a.http_status, a.error, ts, ts),
+        )
+        return self.conn.execute("SELECT pk FROM articles WHERE url = ?", (a.url,)).fetchone()[0]
+
+    def _insert_record(self, ref: RecordRef) -> int:
+        # A record id is unique per WARC record, so re-linking the same record is a no-op.
+        self.conn.execute(
+            f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (record_id) DO NOTHING",
+            (ref.url, ref.warc, ref.offset, ref.length, ref.record_type, ref.record_id, ref.date,
+             ref.payload_digest, ref.http_status, ref.content_type, ref.truncated or None),
+        )
+        return self.conn.execute("SELECT pk FROM records WHERE record_id = ?", (ref.record_id,)).fetchone()[0]
+
+    def _link_article_record(self, article_pk: int, record_pk: int, role: str) -> None:
+        # First role wins: a page record that is also a requisite stays `page`.
+        self.conn.execute(
+            "INSERT OR IGNORE INTO article_records (article_pk, record_pk, role) VALUES (?, ?, ?)",
+            (article_pk, record_pk, role),
+        )
+
+    def _upsert_post(self, post: Post, ts: str) -> int:
+        """Insert or update one post. Status always reflects the latest check; data fields are
+        only overwritten by non-None values, so a failed recheck keeps what was known."""
+        platform = normalize_platform(post.platform)
+        post_id = _str(post.id)
+        data = None if post.data is None else json.dumps(post.data, ensure_ascii=False, default=str)
+        old = self.conn.execute(
+            "SELECT * FROM posts WHERE platform = ? AND post_id = ?", (platform, post_id)
+        ).fetchone()
+        if old is None:
+            cur = self.conn.execute(
+                "INSERT INTO posts (platform, post_id, url, author_handle, author_name, text, created_at,"
+                " status, status_reason, first_captured, last_checked, changed_at, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (platform, post_id, post.url, post.author_handle, post.author_name, post.text,
+                 post.created_at, post.status, post.status_reason, ts, ts, ts, data),
+            )
+            post_pk = cur.lastrowid
+            self._append_history(post_pk, post, ts)
+            self._replace_media(post_pk, post.media)
+        else:
+            post_pk = old["pk"]
+            merged = {
+                "url": post.url if post.url is not None else old["url"],
+                "author_handle": post.author_handle if post.author_handle is not None else old["author_handle"],
+                "author_name": post.author_name if post.author_name is not None else old["author_name"],
+                "text": post.text if post.text is not None else old["text"],
+                "created_at": post.created_at if post.created_at is not None else old["created_at"],
+                "status": post.status,
+                "status_reason": post.status_reason,
+            }
+            # `data` is deliberately not part of "changed": counters in it move on every check.
+            changed = any(merged[k] != old[k] for k in merged)
+            if post.status != old["status"]:
+                self._append_history(post_pk, post, ts)
+            if self._replace_media(post_pk, post.media):
+                changed = True
+            self.conn.execute(
+                "UPDATE posts SET url = ?, author_handle = ?, author_name = ?, text = ?, created_at = ?,"
+                " status = ?, status_reason = ?, last_checked = ?, changed_at = ?,"
+                " data = coalesce(?, data) WHERE pk = ?",
+                (merged["url"], merged["author_handle"], merged["author_name"], merged["text"],
+                 merged["created_at"], merged["status"], merged["status_reason"], ts,
+                 ts if changed else old["changed_at"], data, post_pk),
+            )
+        for ref in post.records:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO post_records (post_pk, record_pk) VALUES (?, ?)",
+                (post_pk, self._insert_record(ref)),
+            )
+        for relation, rel_platform, rel_id in post.related:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO related_posts (post_pk, relation, platform, post_id) VALUES (?, ?, ?, ?)",
+                (post_pk, relation, normalize_platform(rel_platform), _str(rel_id)),
+            )
+        return post_pk
+
+    def _append_history(self, post_pk: int, post: Post, ts: str) -> None:
+        self.conn.execute(
+            "INSERT INTO post_status_history (post_pk, status, reason, checked_at) VALUES (?, ?, ?, ?)",
+            (post_pk, post.status, post.status_reason, ts),
+        )
+
+    def _replace_media(self, post_pk: int, media: list[Media]) -> bool:
+        """Replace a post's media list with the latest one; return whether it changed.
+
+        An empty list says nothing new (e.g. a deleted or failed recheck), so it keeps the old
+        rows. A file captured before but not this time keeps its sha256/size and captured=1
+        (the payload is still in the WARCs); `error` always describes the latest attempt.
+        """
+        if not media:
+            return False
+        old_rows = self.conn.execute(
+            "SELECT url, kind, sha256, size, captured, error FROM media WHERE post_pk = ? ORDER BY position",
+            (post_pk,),
+        ).fetchall()
+        captured_before = {r["url"]: r for r in old_rows if r["captured"] and r["sha256"]}
+        new_rows = []
+        for m in media:
+            sha256, size, captured = m.sha256, m.size, bool(m.captured)
+            if not captured and m.url in captured_before:
+                prev = captured_before[m.url]
+                sha256, size, captured = prev["sha256"], prev["size"], True
+            new_rows.append((m.url, m.kind, sha256, size, int(captured), m.error))
+        if [tuple(r) for r in old_rows] == new_rows:
+            return False
+        self.conn.execute("DELETE FROM media WHERE post_pk = ?", (post_pk,))
+        self.conn.executemany(
+            "INSERT INTO media (post_pk, position, url, kind, sha256, size, captured, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(post_pk, i, *row) for i, row in enumerate(new_rows)],
+        )
+        return True
+
+    def _write_citations(self, article_pk: int, embeds: list[Embed], ts: str) -> None:
+        """One row per (article, Embed.key); duplicates within a page are merged. Rows are
+        never deleted: an article once citing a post stays evidence even if it is edited."""
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for e in embeds:
+            platform = normalize_platform(e.platform)
+            post_id = _str(e.id)
+            ref = post_id if post_id is not None else e.url
+            row = merged.setdefault((platform, ref), {
+                "platform": platform, "post_id": post_id, "ref": ref, "url": e.url,
+                "forms": [], "context": "", "author_handle": None,
+            })
+            row["forms"] += [f for f in e.forms if f not in row["forms"]]
+            row["context"] = row["context"] or e.context
+            row["author_handle"] = row["author_handle"] or e.author_handle
+        for row in merged.values():
+            exists = self.conn.execute(
+                "SELECT 1 FROM citations WHERE article_pk = ? AND platform = ? AND ref = ?",
+                (article_pk, row["platform"], row["ref"]),
+            ).fetchone()
+            self.conn.execute(
+                "INSERT INTO citations (article_pk, platform, post_id, ref, url, forms, context,"
+                " author_handle, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (article_pk, platform, ref) DO UPDATE SET url = excluded.url,"
+                " forms = excluded.forms, context = excluded.context,"
+                " author_handle = coalesce(excluded.author_handle, author_handle),"
+                " last_seen = excluded.last_seen",
+                (article_pk, row["platform"], row["post_id"], row["ref"], row["url"],
+                 json.dumps(row["forms"]), row["context"] or None, row["author_handle"], ts, ts),
+            )
+            if not exists and row["post_id"] is not None:
+                # A new citing article changes the post's export row.
+                self.conn.execute(
+                    "UPDATE posts SET changed_at = ? WHERE platform = ? AND post_id = ?",
+                    (ts, row["platform"], row["post_id"]),
+                )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def lookup_payload(self, digest: str) -> RecordRef | None:
+        """The earliest complete 200 response with this payload digest: the target of a revisit."""
+        row = self.conn.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE payload_digest = ? AND record_type = 'response'"
+            " AND http_status = 200 AND truncated IS NULL ORDER BY warc_date, pk LIMIT 1",
+            (digest,),
+        ).fetchone()
+        return None if row is None else _ref_from_row(row)
+
+    def records_for_url(self, url: str) -> list[RecordRef]:
+        """Every record captured for a URL, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE url = ? ORDER BY warc_date, pk", (url,)
+        ).fetchall()
+        return [_ref_from_row(r) for r in rows]
+
+    def warc_files(self) -> list[dict]:
+        """Closed WARC files with their recorded size and sha256, by name."""
+        rows = self.conn.execute("SELECT name, size, sha256, closed_at FROM warc_files ORDER BY name")
+        return [dict(r) for r in rows]
+
+    def post(self, platform: str, id: str) -> dict | None:
+        """Everything known about one post, as JSON-ready values (records as RecordRef dicts)."""
+        row = self.conn.execute(
+            "SELECT * FROM posts WHERE platform = ? AND post_id = ?", (normalize_platform(platform), _str(id))
+        ).fetchone()
+        if row is None:
+            return None
+        pk = row["pk"]
+        out: dict[str, Any] = {
+            "platform": row["platform"], "id": row["post_id"], "url": row["url"],
+            "status": row["status"], "status_reason": row["status_reason"],
+            "author_handle": row["author_handle"], "author_name": row["author_name"],
+            "text": row["text"], "created_at": row["created_at"],
+            "first_captured": row["first_captured"], "last_checked": row["last_checked"],
+            "changed_at": row["changed_at"],
+            "data": None if row["data"] is None else json.loads(row["data"]),
+        }
+        out["status_history"] = [dict(r) for r in self.conn.execute(
+            "SELECT status, reason, checked_at FROM post_status_history WHERE post_pk = ? ORDER BY pk", (pk,)
+        )]
+        out["articles"] = [
+            {**dict(r), "forms": json.loads(r["forms"])}
+            for r in self.conn.execute(
+                "SELECT a.url, a.final_url, a.title, a.fetched_at, c.forms, c.context, c.author_handle,"
+                " c.first_seen, c.last_seen FROM citations c JOIN articles a ON a.pk = c.article_pk"
+                " WHERE c.platform = ? AND c.post_id = ? ORDER BY c.first_seen, c.pk",
+                (row["platform"], row["post_id"]),
+            )
+        ]
+        out["media"] = [
+            {**dict(r), "captured": bool(r["captured"])}
+            for r in self.conn.execute(
+                "SELECT url, kind, sha256, size, captured, error FROM media WHERE post_pk = ? ORDER BY position",
+                (pk,),
+            )
+        ]
+        out["records"] = [asdict(ref) for ref in self._post_records(pk)]
+        out["related"] = [dict(r) for r in self.conn.execute(
+            "SELECT r.relation, r.platform, r.post_id AS id, p.url, p.status FROM related_posts r"
+            " LEFT JOIN posts p ON p.platform = r.platform AND p.post_id = r.post_id"
+            " WHERE r.post_pk = ? ORDER BY r.relation, r.platform, r.post_id",
+            (pk,),
+        )]
+        out["related_by"] = [dict(r) for r in self.conn.execute(
+            "SELECT r.relation, p.platform, p.post_id AS id, p.url FROM related_posts r"
+            " JOIN posts p ON p.pk = r.post_pk WHERE r.platform = ? AND r.post_id = ?"
+            " ORDER BY p.first_captured, p.pk",
+            (row["platform"], row["post_id"]),
+        )]
+        return out
+
+    def _post_records(self, post_pk: int) -> list[RecordRef]:
+        rows = self.conn.execute(
+            f"SELECT {', '.join('r.' + c for c in _RECORD_FIELDS)}"
+            " FROM post_records pr JOIN records r ON r.pk = pr.record_pk"
+            " WHERE pr.post_pk = ? ORDER BY r.warc_date, r.pk",
+            (post_pk,),
+        ).fetchall()
+        return [_ref_from_row(r) for r in rows]
+
+    def iter_posts(
+        self,
+        *,
+        changed_since: str | None = None,
+        status: str | None = None,
+        platform: str | None = None,
+    ) -> Iterator[dict]:
+        """Export rows (`EXPORT_FIELDS`), ordered by first capture.
+
+        `changed_since` keeps posts first captured or changed (status, reason, content, media,
+        a new citing article) at or after that ISO 8601 time; new evidence records alone do not
+        count, as every recheck adds some.
+        """
+        where, params = [], []
+        if changed_since is not None:
+            where.append("changed_at >= ?")
+            params.append(timestamp(changed_since))
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if platform is not None:
+            where.append("platform = ?")
+            params.append(normalize_platform(platform))
+        sql = "SELECT * FROM posts"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY first_captured, pk"
+        # A cursor of its own so the per-post queries below do not disturb the iteration.
+        for row in self.conn.cursor().execute(sql, params):
+            yield self._export_row(row)
+
+    def _export_row(self, row: sqlite3.Row) -> dict:
+        pk = row["pk"]
+        articles = [r[0] for r in self.conn.execute(
+            "SELECT a.url FROM citations c JOIN articles a ON a.pk = c.article_pk"
+            " WHERE c.platform = ? AND c.post_id = ? GROUP BY a.pk ORDER BY min(c.first_seen), a.pk",
+            (row["platform"], row["post_id"]),
+        )]
+        media = [
+            {"url": r["url"], "kind": r["kind"], "sha256": r["sha256"], "captured": bool(r["captured"])}
+            for r in self.conn.execute(
+                "SELECT url, kind, sha256, captured FROM media WHERE post_pk = ? ORDER BY position", (pk,)
+            )
+        ]
+        records = [
+            {"url": ref.url, "warc": ref.warc, "offset": ref.offset, "length": ref.length}
+            for ref in self._post_records(pk)
+        ]
+        return {
+            "platform": row["platform"],
+            "id": str(row["post_id"]),
+            "url": row["url"],
+            "status": row["status"],
+            "status_reason": row["status_reason"],
+            "author_handle": row["author_handle"],
+            "author_name": row["author_name"],
+            "text": row["text"],
+            "created_at": row["created_at"],
+            "articles": articles,
+            "media": media,
+            "records": records,
+            "captured_at": row["first_captured"],
+            "last_checked": row["last_checked"],
+        }
+
+    def stats(self) -> dict:
+        """Counts for `archiver stats` and end-of-run summaries."""
+        def one(sql: str) -> int:
+            return self.conn.execute(sql).fetchone()[0]
+
+        by_status = {s: 0 for s in STATUSES}
+        for r in self.conn.execute("SELECT status, count(*) FROM posts GROUP BY status"):
+            by_status[r[0]] = r[1]
+        return {
+            "articles": one("SELECT count(*) FROM articles"),
+            "articles_failed": one("SELECT count(*) FROM articles WHERE error IS NOT NULL"),
+            "posts": one("SELECT count(*) FROM posts"),
+            "posts_by_status": by_status,
+            "media": one("SELECT count(*) FROM media"),
+            "media_captured": one("SELECT count(*) FROM media WHERE captured = 1"),
+            "records": one("SELECT count(*) FROM records"),
+            "warc_files": one("SELECT count(*) FROM warc_files"),
+            "warc_bytes": one("SELECT coalesce(sum(size), 0) FROM warc_files"),
+        }
