@@ -352,6 +352,8 @@ class Document:
 
 
 _TAG_AT = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+# A whole start tag, quoted attribute values included (they may hold "<" or ">").
+_START_TAG = re.compile(rb"""<([A-Za-z][^\s/>]*)(?:[\s/]+[^\s/>=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>][^\s>]*))?)*[\s/]*>""")
 _LOOKBACK = 4096
 _MAX_HITS = 64
 _NOT_RUNNING_TEXT = frozenset({b"a", b"script", b"style", b"textarea", b"title"})
@@ -365,23 +367,35 @@ def _occurrences(src: bytes, marker: bytes) -> Iterator[int]:
 
 
 def _lexical_place(src: bytes, pos: int) -> str:
-    """Guess from the nearest `<` and `>` before pos whether pos is in a tag or in text."""
+    """Guess from the nearest `<` and `>` before pos whether pos is in a tag or in text.
+
+    Only the answers that let a caller skip work ("tag", "link-text") need to be sure, so each is
+    checked against the tag's real extent; anything doubtful is "unknown".
+    """
     lo = max(0, pos - _LOOKBACK)
     lt, gt = src.rfind(b"<", lo, pos), src.rfind(b">", lo, pos)
-    if lt > gt:  # inside a tag (or a comment that has not ended yet)
+    if lt > gt:  # inside a tag, a comment not yet closed, or a "<" in text or in a value
         if src.startswith(b"<!--", lt):
             return "tag"
         m = _TAG_AT.match(src, lt)
         if not m or m.group(1):
             return "unknown"
         name = m.group(2).lower()
-        return "a" if name == b"a" else "iframe" if name == b"iframe" else "tag"
+        if name == b"a" or name == b"iframe":
+            return name.decode()
+        seg = src[lt:pos]  # inside a quoted value of this very tag: an odd count of its quote
+        double, single = seg.count(b'"'), seg.count(b"'")
+        return "tag" if (double % 2 and not single) or (single % 2 and not double) else "unknown"
     start = src.rfind(b"<", lo, gt) if gt != -1 else -1
-    m = _TAG_AT.match(src, start) if start != -1 else None  # the tag this text follows
-    if not m:
-        return "unknown"
-    if not m.group(1) and m.group(2).lower() in _NOT_RUNNING_TEXT:
-        return "link-text" if m.group(2).lower() == b"a" else "tag"
+    m = _START_TAG.match(src, start) if start != -1 else None  # the tag this text follows
+    if m and m.end() > pos:  # that ">" was inside a quoted value: pos is still in the tag
+        name = m.group(1).lower()
+        return "a" if name == b"a" else "iframe" if name == b"iframe" else "unknown"
+    if not m or m.end() != gt + 1:
+        return "text" if start != -1 and src.startswith(b"</", start) else "unknown"
+    name = m.group(1).lower()
+    if name in _NOT_RUNNING_TEXT:
+        return "link-text" if name == b"a" else "tag"
     return "text"
 
 

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
@@ -52,6 +53,8 @@ _STORED_TYPES = frozenset({
 _STORED_PREFIXES = ("video/", "audio/")
 _OUT_BUFFER = 1 << 20
 _CHUNK = 1 << 20
+# Digests and spooling of one body run side by side (see Payload._flush).
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="payload")
 # Characters RFC 3986 never allows in a URI; escaped so a WARC-Target-URI stays one valid token.
 _URI_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]|[^\x00-\x7f]')
 _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -138,6 +141,7 @@ class Payload:
         self._sha1 = hashlib.sha1()
         self._sha256 = hashlib.sha256()
         self._length = 0
+        self._pending = bytearray()
         self._at_end = True
         self._broken: str | None = None
 
@@ -164,41 +168,58 @@ class Payload:
         self._block = block
 
     def write(self, chunk: bytes) -> None:
+        """Append body bytes; gathered into ~1 MiB blocks so per-call costs vanish on fast links."""
         self._usable()
-        if not chunk:
+        self._pending += chunk
+        if len(self._pending) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
             return
+        data = bytes(self._pending)
+        self._pending.clear()
+        # hashlib drops the GIL on large buffers: digest and spool side by side on two cores.
+        jobs = [_WORKERS.submit(self._sha256.update, data), _WORKERS.submit(self._spool, data)]
+        self._sha1.update(data)
+        self._block.update(data)
+        for job in jobs:
+            job.result()
+        self._length += len(data)
+
+    def _spool(self, data: bytes) -> None:
         try:
             if not self._at_end:
                 self._file.seek(0, os.SEEK_END)
                 self._at_end = True
-            self._file.write(chunk)
+            self._file.write(data)
         except OSError as e:
             self._broken = f"cannot spool response body: {e}"
             raise StorageError(self._broken) from e
-        self._sha1.update(chunk)
-        self._block.update(chunk)
-        self._sha256.update(chunk)
-        self._length += memoryview(chunk).nbytes
 
     @property
     def length(self) -> int:
-        return self._length
+        return self._length + len(self._pending)
 
     @property
     def payload_digest(self) -> str:
+        self._flush()
         return _sha1_label(self._sha1)
 
     @property
     def block_digest(self) -> str:
+        self._flush()
         return _sha1_label(self._block)
 
     @property
     def sha256(self) -> str:
+        self._flush()
         return self._sha256.hexdigest()
 
     def read(self, limit: int | None = None) -> bytes:
         """The first `limit` body bytes (all if None), for parsing HTML/JSON."""
         self._usable()
+        self._flush()
         self._file.seek(0)
         self._at_end = False
         return self._file.read(-1 if limit is None else limit)
@@ -206,6 +227,7 @@ class Payload:
     def chunks(self, size: int = _CHUNK) -> Iterator[bytes]:
         """The body from the start, `size` bytes at a time."""
         self._usable()
+        self._flush()
         self._file.seek(0)
         self._at_end = False
         while True:
@@ -330,7 +352,7 @@ def _write_member(out: _WarcFile, fields: list[tuple[str, str]], block: Iterable
     """
     header = _header_block(fields + [("Content-Length", str(block_length))])
     start = out.pos
-    z = zlib.compressobj(level, zlib.DEFLATED, 31)
+    z = _StoredMember() if level == 0 else zlib.compressobj(level, zlib.DEFLATED, 31)
     out.write(z.compress(header))
     seen = 0
     for part in block:
@@ -341,6 +363,42 @@ def _write_member(out: _WarcFile, fields: list[tuple[str, str]], block: Iterable
     out.write(z.compress(b"\r\n\r\n"))
     out.write(z.flush())
     return start, out.pos - start
+
+
+class _StoredMember:
+    """A gzip member of stored deflate blocks, zlib's compressobj interface at memcpy speed.
+
+    zlib at level 0 still runs its deflate machinery (about 400 MB/s here); already-compressed
+    media gains nothing from it, and a gzip member may use any level, including none.
+    """
+
+    _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    _MAX = 0xFFFF
+
+    def __init__(self) -> None:
+        self._crc = 0
+        self._size = 0
+        self._started = False
+
+    def compress(self, data: bytes) -> bytes:
+        parts = []
+        if not self._started:
+            parts.append(self._GZIP_HEADER)
+            self._started = True
+        view = memoryview(data)
+        self._crc = zlib.crc32(view, self._crc)
+        self._size += len(view)
+        for i in range(0, len(view), self._MAX):
+            piece = view[i:i + self._MAX]
+            n = len(piece)
+            parts.append(bytes((0, n & 0xFF, n >> 8, ~n & 0xFF, (~n >> 8) & 0xFF)))
+            parts.append(piece)
+        return b"".join(parts)
+
+    def flush(self) -> bytes:
+        head = b"" if self._started else self._GZIP_HEADER
+        return (head + b"\x01\x00\x00\xff\xff" + (self._crc & 0xFFFFFFFF).to_bytes(4, "little")
+                + (self._size & 0xFFFFFFFF).to_bytes(4, "little"))
 
 
 _Closed = Optional[tuple[str, int, str]]

@@ -485,3 +485,24 @@ def test_warc_rotation_records_every_closed_file(web, tmp_path):
     assert set(recorded) == {p.name for p in files}
     for path in files:
         assert recorded[path.name]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_readme_offline_demo_works(tmp_path):
+    """README's offline walk-through: the demo fixture web, then a plain `archiver capture`."""
+    demo = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fixtureweb_demo.py")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        env = dict(os.environ)
+        for line in demo.stdout:
+            if line.startswith("READY"):
+                break
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].strip().partition("=")
+                env[key] = value
+        proc = subprocess.run([sys.executable, "-m", "archiver", "capture", ARTICLE, "--archive", str(tmp_path / "a")],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert f"{SEED.id}\t@RojavaIC\tavailable" in proc.stdout
+    finally:
+        demo.terminate()
+        demo.wait(10)

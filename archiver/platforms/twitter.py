@@ -100,11 +100,15 @@ def canonical_url(tweet_id: str, handle: str | None) -> str:
     return f"https://twitter.com/i/web/status/{tweet_id}"
 
 
-def detect(doc: Document) -> Iterable[Detected]:
-    """Every tweet embedded or linked in the article body (chrome excluded), plus timelines."""
+def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
+    """Every tweet embedded or linked in the article body (chrome excluded), plus timelines.
+
+    `exhaustive=True` runs every tree query whatever the raw markers say: slower, same answer;
+    tests use it to check the shortcuts.
+    """
     scan = _Scan(doc)
     scan.found.extend(Profile(name, url) for url in _timelines(doc))
-    for node in _candidates(doc):
+    for node in (_exhaustive_candidates(doc) if exhaustive else _candidates(doc)):
         if not isinstance(node, str):
             scan.element(node)
         elif node.is_attribute:
@@ -161,6 +165,12 @@ def _candidates(doc: Document) -> list:
     if compiled is None:
         compiled = _QUERIES[query] = etree.XPath(query)
     return compiled(doc.root)
+
+
+def _exhaustive_candidates(doc: Document) -> list:
+    tests = " or ".join(f"contains(., '{marker}')" for marker in _LINK_MARKERS)
+    parts = [_ALWAYS, _DIV_PART, *(xpath for _, xpath in _PARTS), f"//a/@href[{tests}]", f"/descendant::text()[{tests}]"]
+    return etree.XPath(" | ".join(parts))(doc.root)
 
 
 def _widgets(doc: Document) -> dict[bytes, list[int]]:
