@@ -19,11 +19,13 @@ from typing import Callable, Iterable, Optional
 
 from archiver import __version__, extract
 from archiver.config import Config
+from archiver.embeds import capture_embed_assets
 from archiver.errors import ArchiveLocked, StorageError
 from archiver.fetch import Fetcher, FetchResult
 from archiver.index import Index
 from archiver.models import Article, ArticleResult, Embed, Media, Post, RecordRef
 from archiver.platforms import platform_for
+from archiver.postpage import write_post_pages
 from archiver.warc import WarcSink
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,8 @@ def capture_article(archive: Archive, url: str) -> ArticleResult:
     result.embeds = embeds
     result.posts = _snapshot_posts(fetcher, embeds, link_records)
     _capture_media(fetcher, result.posts)
+    result.problems += capture_embed_assets(archive, result)
+    write_post_pages(archive.sink, archive.index, result)
     _write_metadata(archive, result, page)
     _commit(archive, result)
     return result

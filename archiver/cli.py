@@ -162,6 +162,8 @@ def capture(urls, input_file, archive, as_json, proxy, ca_bundle, user_agent, he
             click.echo(f"failed: {art.url}: {art.error}", err=True)
         else:
             click.echo(f"captured {art.url} ({len(result.posts)} posts)", err=True)
+        for problem in result.problems:
+            click.echo(f"problem: {problem}", err=True)
 
     summary = None
     if good:
@@ -225,6 +227,143 @@ def export(archive, fmt, changed_since):
         writer = export_jsonl if fmt == "jsonl" else export_csv
         filters = {"changed_since": changed_since} if changed_since else {}
         writer(index, sys.stdout, **filters)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("--base-url", help="Resolve relative links in files and stdin against this URL.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
+@click.option("--proxy", help="Proxy for URL sources (default: HTTP(S)_PROXY).")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates for URL sources.")
+@click.option("--user-agent", help="User-Agent for URL sources.")
+@click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
+def extract(sources, base_url, fmt, proxy, ca_bundle, user_agent, timeout):
+    """List the posts found in pages, capturing nothing: files, folders, '-' (stdin) or URLs.
+
+    One JSON line per post: source, platform, id, url, forms, context. Exit 0 when every
+    input was read, whatever it held; 1 when one could not be read.
+
+    Example: archiver extract saved-pages/ https://news.example/story --format table
+    """
+    from archiver.fetch import Fetcher
+    from archiver.pages import embed_row, expand_sources, extract_page, is_url
+
+    sources = list(sources) or ["-"]
+    fetcher = None
+    if any(is_url(s) for s in sources):
+        config = Config(**({"user_agent": user_agent} if user_agent else {}), proxy=proxy, ca_bundle=ca_bundle,
+                        timeout=timeout, retries=2)
+        fetcher = Fetcher(config, None)
+    unread = 0
+    for source in expand_sources(sources):
+        result = extract_page(source, base_url=base_url, fetcher=fetcher)
+        if result.error:
+            unread += 1
+            click.echo(f"error: {source}: {result.error}", err=True)
+            continue
+        for embed in result.embeds:
+            row = embed_row(source, embed)
+            if fmt == "jsonl":
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(f"{source}\t{row['platform']}\t{row['id'] or '-'}\t{','.join(row['forms'])}\t{row['url']}")
+    sys.exit(ExitStatus.FAILURES if unread else ExitStatus.OK)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@archive_option
+@click.option("--article", "articles", multiple=True, metavar="URL",
+              help="Package only this article, its requisites and its posts (repeatable).")
+@click.option("--title", help="Package title (default: the article's title, or a count).")
+def package(out, archive, articles, title):
+    """Write a WACZ 1.1.1 file (for ReplayWeb.page or pywb) and check it; exit 1 if a check fails.
+
+    Example: archiver package story.wacz --article https://news.example/2019/10/14/story
+    """
+    from archiver.package import check_wacz, write_wacz
+
+    config = Config(archive=archive or default_archive_dir())
+    try:
+        result = write_wacz(config.archive, out, articles=articles, title=title)
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+    problems = check_wacz(out)
+    for problem in problems:
+        click.echo(f"check failed: {problem}", err=True)
+    click.echo(f"wrote {out}: {len(result.pages)} page(s), {len(result.warcs)} WARC file(s)", err=True)
+    sys.exit(ExitStatus.FAILURES if problems else ExitStatus.OK)
+
+
+@cli.command()
+@archive_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback lets the network read the archive.")
+def replay(archive, port, host):
+    """Serve the archive with pywb and print the URLs of its articles and post pages; Ctrl-C stops.
+
+    Example: archiver replay --port 8080
+    """
+    from archiver.errors import UsageError
+    from archiver.replay import is_loopback, serve
+
+    archive_dir = archive or default_archive_dir()
+    exposed = not is_loopback(host)
+
+    def on_ready(server):
+        targets = server.targets()
+        for target in targets:
+            click.echo(f"{target.replay_url}\t{target.label}")
+        click.echo(f"pywb serves {archive_dir} at {server.base_url}/ ({len(targets)} page(s), ready in "
+                   f"{server.startup_seconds:.1f} s); Ctrl-C stops", err=True)
+        if exposed:
+            click.echo(f"WARNING: listening on {host}:{server.port}, NOT only on this machine: anyone who can "
+                       "reach it can read the whole archive", err=True)
+
+    try:
+        code = serve(archive_dir, host, port, on_ready=on_ready)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+        return
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE if isinstance(exc, UsageError) else ExitStatus.FAILURES)
+    if code:
+        click.echo(f"error: pywb exited with code {code} (see {archive_dir}/replay/pywb.log)", err=True)
+        sys.exit(ExitStatus.FAILURES)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per problem or note on stdout.")
+def verify(files, archive, as_json):
+    """Re-read the archive's WARC files (or only FILES) and its index; report every mismatch.
+
+    Checks each closed file's sha256, every gzip member's CRC, every record's digests, every
+    index offset and media sha256. One `FILE:OFFSET: problem` line per problem on stdout, notes
+    and a summary on stderr; exit 0 when all is sound, 1 when anything is wrong.
+
+    Example: archiver verify --archive ./archive
+    """
+    from archiver.verify import verify_archive
+
+    def show(finding):
+        if as_json:
+            click.echo(json.dumps(finding.as_dict(), ensure_ascii=False))
+        else:
+            click.echo(str(finding), err=finding.level == "note")
+
+    try:
+        report = verify_archive(archive or default_archive_dir(), list(files) or None, on_finding=show)
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+    click.echo(report.summary(), err=True)
+    sys.exit(ExitStatus.OK if report.ok else ExitStatus.FAILURES)
 
 
 def main() -> None:  # pragma: no cover - console entry alias

@@ -30,7 +30,9 @@ __all__ = [
     "find_embeds",
     "find_requisites",
     "css_urls",
+    "srcset_urls",
     "absolute_url",
+    "collapse",
 ]
 
 # --------------------------------------------------------------------------- decoding
@@ -258,6 +260,7 @@ _BLOCK_TAGS = frozenset(
 _BREAKS = _BLOCK_TAGS | {"br", "hr", "tr", "ul", "ol", "table", "blockquote", "iframe", "img"}
 _VISIBLE_TEXT = etree.XPath("descendant-or-self::text()[not(parent::script or parent::style or parent::template)]")
 
+
 def collapse(text: str) -> str:
     """Whitespace runs -> one space, trimmed."""
     return _WS.sub(" ", text).strip()
@@ -267,8 +270,8 @@ def collapse(text: str) -> str:
 class Document:
     """One parsed page: the lxml root plus the few per-page facts and caches detectors share.
 
-    `source` is the page as UTF-8 bytes: detectors test it for literal markers (`has`) so that a
-    page without, say, any `/status` never pays for the tree queries looking for tweets.
+    `source` is the page as UTF-8 bytes: detectors test it for literal markers (`has`, `where`)
+    so that a page without, say, any `/status` never pays for the tree queries looking for tweets.
     """
 
     root: etree._Element
@@ -277,14 +280,18 @@ class Document:
     source: bytes = field(default=b"", repr=False)
     _chrome: dict = field(default_factory=dict, repr=False)
     _texts: dict = field(default_factory=dict, repr=False)
-    _markers: dict = field(default_factory=dict, repr=False)
+    _hits: dict = field(default_factory=dict, repr=False)
     _urls: dict = field(default_factory=dict, repr=False)  # big pages repeat the same hrefs a lot
+
+    def __post_init__(self) -> None:
+        if not self.source:  # built by hand from a tree: the markers must still be findable
+            self.source = etree.tostring(self.root, encoding="utf-8")
 
     def hits(self, marker: bytes) -> list[int]:
         """Offsets of every occurrence of a literal in the raw page; one scan per marker and page."""
-        found = self._markers.get(marker)
+        found = self._hits.get(marker)
         if found is None:
-            found = self._markers[marker] = list(_occurrences(self.source, marker))
+            found = self._hits[marker] = list(_occurrences(self.source, marker))
         return found
 
     def has(self, *markers: bytes) -> bool:
@@ -426,7 +433,9 @@ def _title(root, head) -> Optional[str]:
     title = head.find("title") if head is not None else None
     if title is None:
         title = next(root.iter("title"), None)
-    return collapse("".join(title.itertext())) or None if title is not None else None
+    if title is None:
+        return None
+    return collapse("".join(title.itertext())) or None
 
 
 # --------------------------------------------------------------------------- embeds

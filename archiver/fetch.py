@@ -215,6 +215,10 @@ def decode_body(data: bytes, encoding: Optional[str], limit: int = DECODED_LIMIT
 def load_cookies(path: str) -> http.cookiejar.CookieJar:
     jar = http.cookiejar.MozillaCookieJar(path)
     jar.load(ignore_discard=True, ignore_expires=True)
+    for cookie in jar:
+        if cookie.expires == 0:  # browsers' exports write 0 for session cookies, not "expired"
+            cookie.expires = None
+            cookie.discard = True
     return jar
 
 
@@ -224,7 +228,8 @@ def load_cookies(path: str) -> http.cookiejar.CookieJar:
 class Fetcher:
     """Fetches URLs with retries and redirects, recording every exchange into a WarcSink."""
 
-    def __init__(self, config: Config, sink: WarcSink):
+    def __init__(self, config: Config, sink: Optional[WarcSink]):
+        """With `sink=None` nothing is recorded (`archiver extract` reading a live page)."""
         self.config = config
         self.sink = sink
         self.session = requests.Session()
@@ -240,8 +245,8 @@ class Fetcher:
             self.session.headers[name] = value
         if config.proxy:
             self.session.proxies = {"http": config.proxy, "https": config.proxy}
-        if config.ca_bundle:
-            self.session.verify = config.ca_bundle
+        # Passed per request: requests lets REQUESTS_CA_BUNDLE override a Session's verify.
+        self._verify = {"verify": config.ca_bundle} if config.ca_bundle else {}
         if config.cookies_file:
             self.session.cookies.update(load_cookies(config.cookies_file))
         adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
@@ -371,7 +376,8 @@ class Fetcher:
         started = time.monotonic()
         try:
             resp = self.session.get(
-                url, headers=headers, stream=True, allow_redirects=False, timeout=(cfg.timeout, cfg.timeout)
+                url, headers=headers, stream=True, allow_redirects=False, timeout=(cfg.timeout, cfg.timeout),
+                **self._verify,
             )
         except requests.exceptions.SSLError as exc:
             ex.error, ex.transient = f"TLS error: {_short(exc)}", "timed out" in str(exc)
@@ -432,6 +438,9 @@ class Fetcher:
             payload.finalize_head(_response_head(version, ex.status, ex.reason, stored_headers))
         head = payload.head
         request_head = self._request_head(resp.request)
+        ex.payload = payload
+        if self.sink is None:
+            return ex
         refs = self.sink.write_exchange(
             url=ex.url,
             request_head=request_head,
@@ -444,7 +453,6 @@ class Fetcher:
             dedup=dedup,
         )
         ex.records = list(refs)
-        ex.payload = payload
         return ex
 
     def _request_head(self, req: requests.PreparedRequest) -> bytes:

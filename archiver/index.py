@@ -12,6 +12,7 @@ so old archives upgrade in place when opened. The crawl frontier will arrive tha
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -22,11 +23,24 @@ from typing import Any, Iterator, Optional
 from archiver.errors import StorageError
 from archiver.models import STATUSES, ArticleResult, Embed, Media, Post, RecordRef
 
+log = logging.getLogger("archiver.index")
+
 # Columns of one export row (issue contract, part 7), in output order.
 EXPORT_FIELDS = (
     "platform", "id", "url", "status", "status_reason", "author_handle", "author_name", "text",
     "created_at", "articles", "media", "records", "captured_at", "last_checked",
 )
+
+# The full-text tokenizer (migration 2). unicode61 splits on Unicode spaces and punctuation, so
+# Latin, Cyrillic, Greek, Arabic, Hebrew... all tokenize into words; remove_diacritics 2 folds
+# Latin accents (café = cafe). Marks (M*) are token characters, not separators as by default:
+# otherwise Arabic harakat, Hebrew points and Devanagari vowel signs cut words into letters.
+# `trigram` was not chosen: a ~3x larger index, no accent folding before SQLite 3.45, nothing
+# under 3 characters, and substring hits (war in software) that rank badly; its one gain,
+# scripts written without spaces (Chinese, Japanese, Thai), is served by prefix queries (北京*).
+FTS_TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+# remove_diacritics 2 and the categories option need SQLite 3.27.
+FTS_MIN_SQLITE = (3, 27, 0)
 
 # (name, statements). Version = position + 1. Append only; never edit an applied entry.
 MIGRATIONS: list[tuple[str, list[str]]] = [
@@ -151,6 +165,40 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             PRIMARY KEY (article_pk, url)
         )""",
     ]),
+    ("full-text search over posts", [
+        # External content: the text lives once, in `posts`; FTS5 keeps only its inverted index
+        # and reads `posts` back for snippets. See FTS_TOKENIZE for the tokenizer choice.
+        f"""CREATE VIRTUAL TABLE posts_fts USING fts5(
+            text, author_handle, author_name,
+            content = 'posts', content_rowid = 'pk',
+            tokenize = "{FTS_TOKENIZE}"
+        )""",
+        # An external-content index must be told the old values to remove them exactly, hence
+        # delete-then-insert on update. The WHEN clause skips rechecks that rewrite the same
+        # text (every `_upsert_post` sets these columns), so the index does not churn.
+        """CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
+            INSERT INTO posts_fts (rowid, text, author_handle, author_name)
+            VALUES (new.pk, new.text, new.author_handle, new.author_name);
+        END""",
+        """CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+            INSERT INTO posts_fts (posts_fts, rowid, text, author_handle, author_name)
+            VALUES ('delete', old.pk, old.text, old.author_handle, old.author_name);
+        END""",
+        """CREATE TRIGGER posts_fts_update AFTER UPDATE OF text, author_handle, author_name ON posts
+        WHEN old.text IS NOT new.text OR old.author_handle IS NOT new.author_handle
+            OR old.author_name IS NOT new.author_name
+        BEGIN
+            INSERT INTO posts_fts (posts_fts, rowid, text, author_handle, author_name)
+            VALUES ('delete', old.pk, old.text, old.author_handle, old.author_name);
+            INSERT INTO posts_fts (rowid, text, author_handle, author_name)
+            VALUES (new.pk, new.text, new.author_handle, new.author_name);
+        END""",
+        # Backfill whatever a version-1 archive already holds.
+        "INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')",
+        # For `search --author` / `--since` without text, and a selective author filter with text.
+        "CREATE INDEX posts_author_handle ON posts(author_handle COLLATE NOCASE)",
+        "CREATE INDEX posts_created_at ON posts(created_at)",
+    ]),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -267,6 +315,7 @@ class Index:
     def _migrate(self) -> None:
         """Apply pending migrations in one transaction; re-checked under the write lock so two
         processes opening a new archive at once do not both apply them."""
+        self._require_fts5()
         if self._applied_version() == SCHEMA_VERSION:
             return
         with self._transaction():
@@ -289,6 +338,25 @@ class Index:
                     (version, name, timestamp()),
                 )
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _require_fts5(self) -> None:
+        """Refuse early and plainly when this Python's SQLite cannot hold the search index:
+        otherwise migration 2 fails with "no such module", and an upgraded archive would fail
+        on its first write (the posts triggers feed posts_fts)."""
+        version = sqlite3.sqlite_version
+        if sqlite3.sqlite_version_info < FTS_MIN_SQLITE:
+            raise StorageError(
+                f"cannot use index {self.path}: SQLite {version} is too old for its full-text search "
+                f"(needs {'.'.join(map(str, FTS_MIN_SQLITE))} or newer with FTS5); use a newer Python build"
+            )
+        try:
+            self.conn.execute("SELECT fts5_source_id()").fetchone()
+        except sqlite3.OperationalError:
+            raise StorageError(
+                f"cannot use index {self.path}: the SQLite {version} linked into this Python was built "
+                "without FTS5, which the index's full-text search needs; use a Python whose sqlite3 "
+                "module has FTS5 (python.org, Debian/Ubuntu and conda builds do)"
+            ) from None
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -659,6 +727,74 @@ class Index:
             "captured_at": row["first_captured"],
             "last_checked": row["last_checked"],
         }
+
+    def search(
+        self,
+        text: str,
+        *,
+        author: str | None = None,
+        status: str | None = None,
+        platform: str | None = None,
+        since: str | None = None,
+        limit: int | None = 50,
+        highlight: tuple[str, str] = ("[", "]"),
+    ) -> list[dict]:
+        """Posts whose text, author handle or author name match `text`, best match first (FTS5
+        bm25; a hit in the handle or name weighs double, so a person's own posts come first).
+
+        Each result is an export row (`EXPORT_FIELDS`) plus `snippet`: the text around the match,
+        matched words wrapped in `highlight`. `text` follows `archiver.search.plain_query` rules
+        (words, "phrases", prefix*, AND/OR/NOT; punctuation is literal, never a syntax error).
+        Blank `text` lists the posts passing the filters, newest first, with `snippet` None.
+
+        Filters: `author` is a handle, any case, `@` optional; `since` an ISO 8601 date or time
+        compared with the post's `created_at` (a date means its start, UTC; posts without a
+        creation time are left out); `status` and `platform` as in `iter_posts`.
+        """
+        from archiver.search import fts_candidates
+
+        where, params = [], []
+        if author is not None:
+            where.append("p.author_handle = ? COLLATE NOCASE")
+            params.append(author.strip().lstrip("@"))
+        if status is not None:
+            where.append("p.status = ?")
+            params.append(status)
+        if platform is not None:
+            where.append("p.platform = ?")
+            params.append(normalize_platform(platform))
+        if since is not None:
+            # created_at is `...:SSZ` or `...:SS.sssZ`; without its `Z` the bound sorts before
+            # both spellings of the same second.
+            where.append("p.created_at >= ?")
+            params.append(timestamp(since)[:-1])
+        filters = "".join(" AND " + w for w in where)
+        limit_value = -1 if limit is None else int(limit)
+        if not text.strip():
+            rows = self.conn.execute(
+                "SELECT p.*, NULL AS snippet FROM posts p WHERE 1" + filters
+                + " ORDER BY p.created_at DESC, p.pk DESC LIMIT ?",
+                (*params, limit_value),
+            ).fetchall()
+            return [{**self._export_row(r), "snippet": None} for r in rows]
+        candidates = fts_candidates(text)
+        rows = []
+        for attempt, query in enumerate(candidates):
+            try:
+                rows = self.conn.execute(
+                    "SELECT p.*, snippet(posts_fts, 0, ?, ?, '…', 24) AS snippet"
+                    " FROM posts_fts JOIN posts p ON p.pk = posts_fts.rowid"
+                    " WHERE posts_fts MATCH ?" + filters
+                    + " ORDER BY bm25(posts_fts, 1.0, 2.0, 2.0), p.pk DESC LIMIT ?",
+                    (*highlight, query, *params, limit_value),
+                ).fetchall()
+                break
+            except sqlite3.OperationalError as e:
+                if attempt + 1 < len(candidates) and ("fts5" in str(e) or "no such column" in str(e)):
+                    log.info("not a valid FTS5 query (%s); searching for the words instead", e)
+                    continue
+                raise StorageError(f"cannot search index {self.path}: {e}") from e
+        return [{**self._export_row(r), "snippet": r["snippet"]} for r in rows]
 
     def stats(self) -> dict:
         """Counts for `archiver stats` and end-of-run summaries."""

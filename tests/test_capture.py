@@ -506,3 +506,79 @@ def test_readme_offline_demo_works(tmp_path):
     finally:
         demo.terminate()
         demo.wait(10)
+
+
+# --- fetch options -----------------------------------------------------------------------------
+
+
+def test_proxy_and_ca_flags_instead_of_environment(web, tmp_path):
+    TwitterWorld(web, [SEED])
+    serve_article(web, SEED_BLOCKQUOTE)
+    archive = tmp_path / "a"
+    env = {k: "" for k in web.env()}  # no proxy, no CA bundle in the environment
+    result = CliRunner().invoke(cli, ["capture", ARTICLE, "--archive", str(archive), "--no-requisites",
+                                      "--proxy", web.proxy_url, "--ca-bundle", web.ca_path], env=env)
+    assert result.exit_code == 0, result.output
+    assert export_rows(archive)[SEED.id]["status"] == "available"
+
+
+def test_cookies_and_headers_sent_but_credentials_not_recorded(web, tmp_path):
+    TwitterWorld(web, [SEED])
+    serve_article(web, SEED_BLOCKQUOTE)
+    jar = tmp_path / "cookies.txt"
+    jar.write_text("# Netscape HTTP Cookie File\n"
+                   "news.example\tFALSE\t/\tTRUE\t0\tsession\tsecret-value\n")
+    archive = tmp_path / "a"
+    result = capture(web, archive, ARTICLE, "--no-requisites", "--cookies", str(jar),
+                     "--header", "Authorization: Bearer hush", "--header", "X-Research: yes")
+    assert result.exit_code == 0, result.output
+    sent = [e for e in web.log if e.url == ARTICLE][0].headers
+    assert sent["Cookie"] == "session=secret-value" and sent["X-Research"] == "yes"
+    requests_ = [r for r in all_records(archive) if r["type"] == "request"]
+    raw = b"".join(r["content"] for r in requests_) + b"".join(
+        str(r["http"]).encode() for r in requests_)
+    assert b"secret-value" not in raw and b"hush" not in raw
+    assert b"X-Research: yes" in raw
+
+    archive2 = tmp_path / "b"
+    result = capture(web, archive2, ARTICLE, "--no-requisites", "--cookies", str(jar), "--record-credentials")
+    assert result.exit_code == 0
+    heads = [str(r["http"]) for r in all_records(archive2) if r["type"] == "request"]
+    assert any("session=secret-value" in h for h in heads)
+
+
+def test_max_size_cuts_and_marks_the_record(web, tmp_path):
+    world = TwitterWorld(web, [SEED])
+    serve_article(web, SEED_BLOCKQUOTE)
+    photo = SEED.photo_url("EGxSeedPhoto1")
+    big = media_bytes("/big", 300_000)
+    web.route(photo.split("?")[0], lambda r: Response(200, body=big, headers=[("Content-Type", "image/jpeg")]))
+    archive = tmp_path / "a"
+    result = capture(web, archive, ARTICLE, "--no-requisites", "--max-size", "100KB")
+    assert result.exit_code == 1
+    records = assert_archive_sound(archive)
+    rec = responses_for(records, photo)
+    assert len(rec) == 1  # not retried: the size will not change
+    assert rec[0]["h"].get_header("WARC-Truncated") == "length"
+    assert rec[0]["content"] == big[:100_000]
+    del world
+
+
+def test_max_time_stops_a_dripping_server(web, tmp_path):
+    TwitterWorld(web, [SEED])
+    serve_article(web, SEED_BLOCKQUOTE)
+    photo = SEED.photo_url("EGxSeedPhoto1")
+    web.route(photo.split("?")[0], lambda r: Response(200, body=b"x" * 200, drip=0.1, drip_size=1,
+                                                      headers=[("Content-Type", "image/jpeg")]))
+    archive = tmp_path / "a"
+    result = capture(web, archive, ARTICLE, "--no-requisites", "--max-time", "1s", "--retries", "0")
+    assert result.exit_code == 1
+    rec = responses_for(assert_archive_sound(archive), photo)
+    assert rec[0]["h"].get_header("WARC-Truncated") == "time"
+    assert 0 < len(rec[0]["content"]) < 200
+
+
+def test_help_for_every_command():
+    for args in (["--help"], ["capture", "--help"], ["export", "--help"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0 and "Example" in result.output or args == ["--help"]

@@ -17,6 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 from archiver.platforms.syndication import syndication_token
 from fixtureweb import FixtureWeb, Request, Response
 
+TWEET_HTML = "https://platform.twitter.com/embed/Tweet.html"
+EMBED_RUNTIME_JS = "https://platform.twitter.com/embed/embed.runtime.b2a1c5f93e7d0c4a8f61.js"
+EMBED_MAIN_JS = "https://platform.twitter.com/embed/embed.Tweet.5d0e9f3c71b24a6e8c13.js"
+EMBED_CSS = "https://platform.twitter.com/embed/embed.Tweet.0c7d2e4b9a.css"
+EMBED_FONT = "https://platform.twitter.com/embed/fonts/chirp.woff2"
 SUSPENDED_TEXT = "This Post is from a suspended account. Learn more"
 DELETED_TEXT = "This Post was deleted by the Post author. Learn more"
 AGE_TEXT = "Age-restricted adult content. This content might not be appropriate for all."
@@ -103,6 +108,9 @@ class TwitterWorld:
         web.route("https://platform.twitter.com/widgets.js", lambda r: Response(
             200, headers=[("Content-Type", "application/javascript; charset=utf-8")],
             body=b"/* widgets.js */ window.twttr = window.twttr || {};"))
+        # What widgets.js loads for a blockquote embed: the Tweet.html iframe and its chunks.
+        web.route(TWEET_HTML, self.tweet_html)
+        web.route("https://platform.twitter.com/embed/", self.embed_asset, prefix=True)
 
     # -- syndication -----------------------------------------------------------------------
 
@@ -211,6 +219,39 @@ class TwitterWorld:
             "html": blockquote, "width": 550, "height": None, "type": "rich", "cache_age": "3153600000",
             "provider_name": "Twitter", "provider_url": "https://twitter.com", "version": "1.0",
         })
+
+    # -- the embed iframe ----------------------------------------------------------------------
+
+    def tweet_html(self, req: Request) -> Response:
+        """The Tweet.html shell for any id, as X serves it (its JS then asks tweet-result).
+
+        X's shell is the same bytes for every id; this one names the id in a data attribute so
+        tests can tell which capture a replay served.
+        """
+        tweet_id = req.query.get("id", "")
+        page = (
+            f'<!DOCTYPE html><html dir="ltr" lang="en" data-tweet-id="{html.escape(tweet_id)}"><head>'
+            '<meta charset="utf-8"><title>X embed</title>'
+            f'<link rel="preload" as="script" href="{EMBED_RUNTIME_JS}">'
+            f'<link rel="stylesheet" href="{EMBED_CSS.rsplit("/", 1)[1]}">'
+            '</head><body><div id="app"></div>'
+            f'<script src="{EMBED_RUNTIME_JS.rsplit("/", 1)[1]}"></script>'
+            f'<script src="{EMBED_MAIN_JS}"></script>'
+            "</body></html>"
+        )
+        return Response(200, headers=[("Content-Type", "text/html; charset=utf-8")], body=page.encode())
+
+    def embed_asset(self, req: Request) -> Response:
+        """The embed's hashed JS and CSS chunks and the font its CSS names; 404 for anything else."""
+        if req.path.endswith(".js"):
+            return Response(200, headers=[("Content-Type", "application/javascript; charset=utf-8")],
+                            body=f"/* {req.path} */ self.__embed = 1;".encode())
+        if req.path.endswith(".css"):
+            return Response(200, headers=[("Content-Type", "text/css; charset=utf-8")],
+                            body=b"@font-face{font-family:chirp;src:url(fonts/chirp.woff2)}")
+        if req.path.endswith(".woff2"):
+            return Response(200, headers=[("Content-Type", "font/woff2")], body=media_bytes(req.path, 256))
+        return Response(404, headers=[("Content-Type", "text/html")], body=b"not found")
 
     # -- short links -------------------------------------------------------------------------
 

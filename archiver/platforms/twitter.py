@@ -270,7 +270,7 @@ class _Scan:
 
     def skip(self, el) -> bool:
         """Inside an embed already read whole, or in the site's chrome."""
-        if self.containers and any(anc in self.containers for anc in el.iterancestors()):
+        if self.containers and (el in self.containers or any(a in self.containers for a in el.iterancestors())):
             return True
         return self.doc.is_chrome(el)
 
@@ -460,10 +460,9 @@ def _profile_url(url: str) -> str:
 import logging
 from urllib.parse import urljoin
 
-from archiver.fetch import RETRY_STATUSES
 from archiver.models import Post, RecordRef
+from archiver.platforms.common import route
 from archiver.platforms.syndication import (
-    RouteResult,
     decide_status,
     oembed_url,
     parse_oembed,
@@ -536,13 +535,6 @@ def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRe
     return None, records
 
 
-def _route(res) -> RouteResult:
-    """What one endpoint said; `status=None` when retries ran out without an answer."""
-    if res.status is None or res.status in RETRY_STATUSES or res.truncated:
-        return RouteResult(status=None, data=None, error=res.error or f"HTTP {res.status}")
-    return RouteResult(status=res.status, data=res.json(), error=res.error)
-
-
 def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     """Syndication JSON and oEmbed for one tweet, both recorded; status decided from the evidence."""
     tweet_id = embed.id
@@ -550,7 +542,7 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     synd_res = fetcher.fetch(syndication_url(tweet_id))
     oembed_res = fetcher.fetch(oembed_url(post.url))
     post.records = synd_res.records + oembed_res.records
-    synd, oembed = _route(synd_res), _route(oembed_res)
+    synd, oembed = route(synd_res), route(oembed_res)
     post.status, post.status_reason = decide_status(synd, oembed)
     data = synd.data if isinstance(synd.data, dict) else None
     if data and data.get("__typename") == "Tweet" and data.get("user"):
