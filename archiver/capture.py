@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
-import socket
+import platform as pyplatform
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Optional
+
+import requests
 
 from archiver import __version__, extract
 from archiver.config import Config
@@ -30,7 +32,8 @@ from archiver.warc import WarcSink
 
 log = logging.getLogger(__name__)
 
-SOFTWARE = f"embed-archiver/{__version__}"
+SOFTWARE = (f"embed-archiver/{__version__} (requests/{requests.__version__}; "
+            f"Python {pyplatform.python_version()})")
 WORKERS = 4  # concurrent fetches of one article's requisites and media
 CSS_DEPTH = 2  # stylesheets imported by stylesheets
 
@@ -56,6 +59,8 @@ class Archive:
             self._lock_file.close()
             raise ArchiveLocked(f"another archiver process is writing to {root}; wait for it to finish") from None
         self.index = Index(config.index_path)
+        # One SQLite connection, several fetch threads asking it for revisit originals.
+        self.index_lock = threading.Lock()
         info_operator = config.operator
         self.sink = WarcSink(
             config.warc_dir,
@@ -63,10 +68,14 @@ class Archive:
             max_size=config.warc_max_size,
             software=SOFTWARE,
             operator=info_operator,
-            lookup_digest=self.index.lookup_payload,
+            lookup_digest=self._lookup_payload,
             on_close=self.index.record_warc_file,
         )
         self.fetcher = Fetcher(config, self.sink)
+
+    def _lookup_payload(self, digest: str) -> Optional[RecordRef]:
+        with self.index_lock:
+            return self.index.lookup_payload(digest)
 
     def close(self) -> None:
         try:

@@ -108,8 +108,11 @@ def _valid_url(url: str) -> Optional[str]:
 @click.option("--no-requisites", is_flag=True, help="Do not capture the article's stylesheets, images and scripts.")
 @click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
 @click.option("--record-credentials", is_flag=True, help="Keep Cookie/Authorization headers in WARC request records.")
+@click.option("--per-host", type=click.IntRange(1, 16), default=4, show_default=True,
+              help="Requests in flight per host (a person asked for this page; crawls default to 1).")
 def capture(urls, input_file, archive, as_json, proxy, ca_bundle, user_agent, headers, cookies, timeout, max_time,
-            max_size, retries, warc_max_size, warc_prefix, operator, no_requisites, allow_private, record_credentials):
+            max_size, retries, warc_max_size, warc_prefix, operator, no_requisites, allow_private, record_credentials,
+            per_host):
     """Capture articles and every post they cite into WARC files and the index.
 
     Example: archiver capture https://news.example/2019/10/14/story --json
@@ -146,6 +149,7 @@ def capture(urls, input_file, archive, as_json, proxy, ca_bundle, user_agent, he
         requisites=not no_requisites,
         allow_private=allow_private,
         record_credentials=record_credentials,
+        per_host=per_host,
     )
 
     def on_post(post, result):
@@ -315,13 +319,13 @@ def replay(archive, port, host):
 
     def on_ready(server):
         targets = server.targets()
-        for target in targets:
-            click.echo(f"{target.replay_url}\t{target.label}")
         click.echo(f"pywb serves {archive_dir} at {server.base_url}/ ({len(targets)} page(s), ready in "
                    f"{server.startup_seconds:.1f} s); Ctrl-C stops", err=True)
         if exposed:
             click.echo(f"WARNING: listening on {host}:{server.port}, NOT only on this machine: anyone who can "
                        "reach it can read the whole archive", err=True)
+        for target in targets:
+            click.echo(f"{target.replay_url}\t{target.label}")
 
     try:
         code = serve(archive_dir, host, port, on_ready=on_ready)

@@ -63,6 +63,10 @@ class Config:
     backoff: float = 0.5  # first retry wait, doubled each time, with jitter
     retry_after_max: float = 30.0  # longest Retry-After honoured inside one fetch
     max_redirects: int = 10
+    # politeness (archiver.hosts): requests in flight per host, and the gap between their starts
+    per_host: int = 1
+    cdn_per_host: int = 4
+    delay: float = 0.0
     allow_private: bool = False
     record_credentials: bool = False
     # what to capture

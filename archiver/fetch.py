@@ -33,6 +33,7 @@ from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attem
 
 from archiver.config import Config
 from archiver.errors import BlockedURL
+from archiver.hosts import HostGate
 from archiver.models import RecordRef
 from archiver.warc import Payload, WarcSink
 
@@ -228,10 +229,15 @@ def load_cookies(path: str) -> http.cookiejar.CookieJar:
 class Fetcher:
     """Fetches URLs with retries and redirects, recording every exchange into a WarcSink."""
 
-    def __init__(self, config: Config, sink: Optional[WarcSink]):
-        """With `sink=None` nothing is recorded (`archiver extract` reading a live page)."""
+    def __init__(self, config: Config, sink: Optional[WarcSink], gate: Optional[HostGate] = None):
+        """With `sink=None` nothing is recorded (`archiver extract` reading a live page).
+
+        `gate` is shared by every fetcher of a process (a crawl's workers); by default one from
+        the config's per-host settings.
+        """
         self.config = config
         self.sink = sink
+        self.gate = gate or HostGate(config.per_host, config.delay, config.cdn_per_host)
         self.session = requests.Session()
         self.session.headers.update(
             {
@@ -371,6 +377,19 @@ class Fetcher:
         log.info("retrying %s (attempt %d): %s", ex.url, state.attempt_number + 1, why)
 
     def _attempt(self, url: str, headers: dict[str, str], *, dedup: bool) -> Exchange:
+        host = (urlsplit(url).hostname or "").lower()
+        self.gate.acquire(host)
+        ex = Exchange(url=url)
+        try:
+            ex = self._attempt_unguarded(url, headers, dedup=dedup)
+            return ex
+        finally:
+            if ex.retry_after is not None:
+                self.gate.push_back(host, ex.retry_after)
+            failed = ex.transient or (ex.status is not None and ex.status in RETRY_STATUSES)
+            self.gate.release(host, ok=not failed)
+
+    def _attempt_unguarded(self, url: str, headers: dict[str, str], *, dedup: bool) -> Exchange:
         cfg = self.config
         ex = Exchange(url=url)
         started = time.monotonic()

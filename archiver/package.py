@@ -313,10 +313,12 @@ def _resource(path: str, digest: str, size: int) -> dict:
     return {"name": name, "path": path, "hash": digest, "bytes": size}
 
 
-def write_wacz(archive_dir: Path, out: Path, *, articles: Sequence[str] = (), title: Optional[str] = None) -> PackageResult:
+def write_wacz(archive_dir: Path, out: Path, *, articles: Sequence[str] = (),
+               title: Optional[str] = None) -> PackageResult:
     """Package the archive (or only `articles`, by URL as asked or final) as a WACZ 1.1.1 at `out`.
 
-    Raises UsageError for an unknown article, a missing index or an unwritable `out`.
+    Raises UsageError for an unknown article, a missing index or an unwritable `out`, and
+    StorageError for a WARC file that cannot be read.
     """
     archive_dir, out = Path(archive_dir), Path(out)
     index_path, warc_dir = archive_dir / "index.sqlite3", archive_dir / "warcs"
@@ -327,50 +329,61 @@ def write_wacz(archive_dir: Path, out: Path, *, articles: Sequence[str] = (), ti
     with Index(index_path) as index:
         catalogue = _Catalogue(index)
         chosen = catalogue.articles(articles)
-        pages: list[tuple[dict, RecordRef]] = []
         selection = _Selection(warc_dir, catalogue)
-        post_keys: list[tuple[str, str]] = []
-        for article in chosen:
-            refs = catalogue.article_records(article["pk"])
-            selection.add(refs)
-            page = _article_page(article, refs)
-            if page:
-                pages.append(page)
-            else:
-                log.info("article %s has no page record; not listed in pages.jsonl", article["url"])
-            post_keys += catalogue.article_posts(article["pk"]) if articles else []
-        if not articles:
-            post_keys = catalogue.all_posts()
-        for key in dict.fromkeys(post_keys):
-            page, refs = _post_page(index, key)
-            selection.add(refs)
-            if page:
-                pages.append(page)
-        work = Path(tempfile.mkdtemp(prefix=".wacz-", dir=out.parent))
+        pages = _select(index, catalogue, chosen, selection, whole=not articles)
+        work = Path(tempfile.mkdtemp(prefix=".wacz-", dir=out.parent))  # same disk as `out`
         try:
             if articles:
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-                name = f"embed-archiver-package-{stamp}.warc.gz"
-                warcs = [work / name]
-                try:
-                    with open(warcs[0], "wb") as fh:
-                        fh.write(_warcinfo(name, chosen, archive_dir.resolve()))
-                        selection.close_over()
-                        copied = selection.copy_to(fh)
-                finally:
-                    selection.close()
+                warcs = [_subset_warc(work, selection, chosen, archive_dir)]
+                copied = len(selection.members)
             else:
-                warcs = sorted(p for p in warc_dir.glob("*.warc.gz")) if warc_dir.is_dir() else []
-                copied = 0
+                warcs, copied = sorted(warc_dir.glob("*.warc.gz")) if warc_dir.is_dir() else [], 0
                 if not warcs:
                     raise UsageError(f"no closed WARC files in {warc_dir}")
                 names = {p.name for p in warcs}
-                pages = [(p, ref) for p, ref in pages if ref.warc in names]  # pages in open files wait
+                pages = [(p, ref) for p, ref in pages if ref.warc in names]  # still in an .open file
             listed = [p for p, _ in pages]
             _write_zip(out, work, warcs, listed, chosen if len(chosen) == 1 else [], title, len(chosen))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return PackageResult(path=out, pages=listed, warcs=[p.name for p in warcs], records=copied)
+
+
+def _select(index: Index, catalogue: _Catalogue, chosen: list[dict], selection: _Selection,
+            *, whole: bool) -> list[tuple[dict, RecordRef]]:
+    """Add the chosen articles' and their posts' records to `selection`; return their pages."""
+    pages: list[tuple[dict, RecordRef]] = []
+    post_keys: list[tuple[str, str]] = catalogue.all_posts() if whole else []
+    for article in chosen:
+        refs = catalogue.article_records(article["pk"])
+        selection.add(refs)
+        page = _article_page(article, refs)
+        if page:
+            pages.append(page)
+        else:
+            log.info("article %s has no page record; not listed in pages.jsonl", article["url"])
+        if not whole:
+            post_keys += catalogue.article_posts(article["pk"])
+    for key in dict.fromkeys(post_keys):
+        page, refs = _post_page(index, key)
+        selection.add(refs)
+        if page:
+            pages.append(page)
+    return pages
+
+
+def _subset_warc(work: Path, selection: _Selection, chosen: list[dict], archive_dir: Path) -> Path:
+    """A fresh WARC: its own warcinfo, then the selected members copied byte for byte."""
+    name = f"embed-archiver-package-{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S')}.warc.gz"
+    path = work / name
+    try:
+        selection.close_over()
+        with open(path, "wb") as fh:
+            fh.write(_warcinfo(name, chosen, archive_dir.resolve()))
+            selection.copy_to(fh)
+    finally:
+        selection.close()
+    return path
 
 
 def _write_zip(out: Path, work: Path, warcs: list[Path], pages: list[dict], main: list[dict],
@@ -495,8 +508,8 @@ def _check_idx(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], name: str
             with zf.open(target) as fh:
                 fh.seek(int(entry["offset"]))
                 block = fh.read(int(entry["length"]))
-            if len(block) != int(entry["length"]) or ("digest" in entry and
-                                                        entry["digest"] != "sha256:" + hashlib.sha256(block).hexdigest()):
+            digest = "sha256:" + hashlib.sha256(block).hexdigest()
+            if len(block) != int(entry["length"]) or entry.get("digest", digest) != digest:
                 problems.append(f"{name}: block at {entry['offset']} does not match {target}")
         except (ValueError, KeyError, IndexError, TypeError):
             problems.append(f"{name}: bad line {line[:200]}")
@@ -533,7 +546,7 @@ def _check_datapackage(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -
         if res.get("bytes") != size:
             problems.append(f"size mismatch for {name}: listed {res.get('bytes')}, is {size}")
     for name in infos:
-        if name not in listed and name not in ("datapackage.json", "datapackage-digest.json") and not name.endswith("/"):
+        if name not in listed | {"datapackage.json", "datapackage-digest.json"} and not name.endswith("/"):
             problems.append(f"{name} is not listed in datapackage.json")
     if "datapackage-digest.json" not in infos:
         problems.append("datapackage-digest.json missing")

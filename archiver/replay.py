@@ -14,6 +14,7 @@ Nothing is ever written into `warcs/`; `.open` files (a capture in progress) are
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import ipaddress
 import json
@@ -29,7 +30,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, IO, Optional
 
 from archiver.errors import ArchiverError, UsageError
 from archiver.replay_rules import write_rules_file
@@ -74,11 +75,32 @@ def closed_warcs(archive_dir: Path) -> list[Path]:
     return sorted((Path(archive_dir) / "warcs").glob("*.warc.gz"))
 
 
+def lock_replay(archive_dir: Path) -> IO:
+    """Hold DIR/replay/.lock: one server per archive, or a rebuild would pull its files away."""
+    root = Path(archive_dir) / REPLAY_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    fh = open(root / ".lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise ReplayError(f"another `archiver replay` is already serving {archive_dir}") from None
+    return fh
+
+
 def prepare_collection(archive_dir: Path) -> Path:
     """(Re)build DIR/replay from the closed WARCs; returns that folder, pywb's root."""
+    lock = lock_replay(archive_dir)
+    try:
+        return _build(Path(archive_dir))
+    finally:
+        lock.close()
+
+
+def _build(archive_dir: Path) -> Path:
     if importlib.util.find_spec("pywb") is None:
         raise ReplayError("pywb is not installed: pip install 'embed-archiver[replay]'")
-    archive_dir = Path(archive_dir).resolve()
+    archive_dir = archive_dir.resolve()
     warcs = closed_warcs(archive_dir)
     if not warcs:
         raise UsageError(f"no closed WARC files in {archive_dir / 'warcs'}: nothing to replay")
@@ -212,6 +234,7 @@ class ReplayServer:
         self.ready_timeout = ready_timeout
         self.root: Optional[Path] = None
         self.process: Optional[subprocess.Popen] = None
+        self._lock: Optional[IO] = None
         self.startup_seconds: Optional[float] = None
 
     @property
@@ -234,7 +257,12 @@ class ReplayServer:
     def start(self) -> "ReplayServer":
         """Build the collection, start pywb and wait until it answers."""
         started = time.monotonic()
-        self.root = prepare_collection(self.archive_dir)
+        self._lock = lock_replay(self.archive_dir)
+        try:
+            self.root = _build(self.archive_dir)
+        except BaseException:
+            self.stop()
+            raise
         cmd = [sys.executable, "-c", _WAYBACK, "-b", self.host, "-p", str(self.port), "-d", str(self.root)]
         with open(self.log_path, "wb") as logfile:
             # Its own session: Ctrl-C reaches us, and we stop pywb cleanly (no gevent traceback).
@@ -246,7 +274,7 @@ class ReplayServer:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - started
-        log.info("pywb ready on %s in %.2f s (pid %d)", self.base_url, self.startup_seconds, self.process.pid)
+        log.debug("pywb ready on %s in %.2f s (pid %d)", self.base_url, self.startup_seconds, self.process.pid)
         return self
 
     def _wait_ready(self) -> None:
@@ -279,16 +307,18 @@ class ReplayServer:
         return self.process.wait() if self.process else 0
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if pywb has not exited within a few seconds."""
+        """SIGTERM, then SIGKILL if pywb has not exited within a few seconds; then unlock."""
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.close()
 
     def __enter__(self) -> "ReplayServer":
         return self.start()

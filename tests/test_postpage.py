@@ -98,7 +98,8 @@ def test_hostile_input_is_escaped_and_never_a_link():
         url="javascript:alert(7)",
         status_reason="</p><script>alert(8)</script>",
         media=[Media(url="javascript:alert(9)", kind="photo"), Media(url='https://pbs.twimg.com/a".jpg', kind="photo"),
-               Media(url="data:image/png;base64,AAAA", kind="avatar"), Media(url="https://ok.example/v.mp4\nx", kind="video")],
+               Media(url="data:image/png;base64,AAAA", kind="avatar"),
+               Media(url="https://ok.example/v.mp4\nx", kind="video")],
     )
     page = render_post_page(hostile, quoted={}, citing=["javascript:alert(10)", "https://news.example/a?x=\"y\""],
                             captured_at="<b>now</b>")

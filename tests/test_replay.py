@@ -169,7 +169,8 @@ def test_cli_prints_urls_and_stops_cleanly_on_ctrl_c(captured, tmp_path):
     """`archiver replay` in a real process: URLs on stdout, Ctrl-C stops pywb too."""
     archive = tmp_path / "archive"
     shutil.copytree(captured["archive"] / "warcs", archive / "warcs")
-    shutil.copy(captured["archive"] / "index.sqlite3", archive / "index.sqlite3")
+    for index_file in captured["archive"].glob("index.sqlite3*"):
+        shutil.copy(index_file, archive / index_file.name)
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     proc = subprocess.Popen([sys.executable, "-m", "archiver", "replay", "--archive", str(archive),
                              "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
