@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from archiver import extract
 from archiver.models import ArticleResult, Embed, Post, RecordRef
 from archiver.platforms.syndication import SYNDICATION_ENDPOINT, all_video_variants, syndication_token
+from archiver.warc import clean_target_uri
 
 if TYPE_CHECKING:
     from archiver.capture import Archive
@@ -200,6 +201,7 @@ class EmbedPlan:
 
     @property
     def urls(self) -> list[str]:
+        """Everything fetched for this embed, needed or not."""
         return [self.tweet_html, *self.assets, self.tweet_result, *self.media]
 
 
@@ -232,13 +234,16 @@ def capture_embed_assets(archive: Archive, result: ArticleResult) -> list[str]:
         plan.tweet_html = tweet_html_url(plan.post.id, origin=origin, session_id=session_id, widget=plan.widget)
         plan.tweet_result = embed_tweet_result_url(plan.post.id)
     this_run = _records_by_url(result)
+    # 1. the documents: each Tweet.html and tweet-result (and widgets.js if the page lacked it)
     first = [p.tweet_html for p in plans] + [p.tweet_result for p in plans]
-    if not any(complete_200(r) for r in this_run.get(WIDGETS_JS, [])):
+    needs_widgets = any(WIDGETS_JS in p.needed for p in plans)
+    if needs_widgets and not any(complete_200(r) for r in this_run.get(WIDGETS_JS, [])):
         first.append(WIDGETS_JS)  # the article did not reference it itself: blockquotes need it
     fetched = _fetch_many(fetcher, first, want_body=lambda u: u != WIDGETS_JS)
     if WIDGETS_JS in fetched:
         result.requisites.extend(fetched[WIDGETS_JS].records)
 
+    # 2. what they name: Tweet.html's scripts and styles, then the fonts of those styles, the media
     for plan in plans:
         page = fetched[plan.tweet_html]
         if page.ok and page.body:
@@ -256,6 +261,7 @@ def capture_embed_assets(archive: Archive, result: ArticleResult) -> list[str]:
     wanted = _new([u for p in plans for u in p.assets + p.media], fetched, this_run)
     fetched.update(_fetch_many(fetcher, wanted, want_body=lambda u: False))
 
+    # 3. evidence goes with the post; what is still missing is reported per embed
     for plan in plans:
         for url in plan.urls:
             if url in fetched:
@@ -267,7 +273,7 @@ def capture_embed_assets(archive: Archive, result: ArticleResult) -> list[str]:
             res = fetched.get(url)
             why = (res.error or f"HTTP {res.status}") if res is not None else "not captured"
             problems.append(f"embed {plan.post.id}: missing {url} ({why})")
-    log.info("embed assets of %d tweet(s): %d URL(s), %d missing", len(plans), len(fetched), len(problems))
+    log.debug("embed assets of %d tweet(s): %d URL(s), %d missing", len(plans), len(fetched), len(problems))
     return problems
 
 
@@ -303,7 +309,6 @@ def _records_by_url(result: ArticleResult) -> dict[str, list[RecordRef]]:
 
 def _presence(archive: Archive, this_run: dict[str, list[RecordRef]], fetched: dict) -> Callable[[str], bool]:
     """A URL is present if fetched whole now (redirects followed), or a 200 of it is in the archive."""
-    from archiver.warc import clean_target_uri
 
     def present(url: str) -> bool:
         res = fetched.get(url)

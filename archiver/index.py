@@ -778,23 +778,45 @@ class Index:
             ).fetchall()
             return [{**self._export_row(r), "snippet": None} for r in rows]
         candidates = fts_candidates(text)
-        rows = []
+        ranked: list[int] = []
         for attempt, query in enumerate(candidates):
             try:
-                rows = self.conn.execute(
-                    "SELECT p.*, snippet(posts_fts, 0, ?, ?, '…', 24) AS snippet"
-                    " FROM posts_fts JOIN posts p ON p.pk = posts_fts.rowid"
-                    " WHERE posts_fts MATCH ?" + filters
-                    + " ORDER BY bm25(posts_fts, 1.0, 2.0, 2.0), p.pk DESC LIMIT ?",
-                    (*highlight, query, *params, limit_value),
-                ).fetchall()
+                ranked = self._search_ranked(query, filters, params, limit_value)
                 break
             except sqlite3.OperationalError as e:
                 if attempt + 1 < len(candidates) and ("fts5" in str(e) or "no such column" in str(e)):
                     log.info("not a valid FTS5 query (%s); searching for the words instead", e)
                     continue
                 raise StorageError(f"cannot search index {self.path}: {e}") from e
-        return [{**self._export_row(r), "snippet": r["snippet"]} for r in rows]
+        if not ranked:
+            return []
+        # Second pass, for the hits only: snippet() is costly and SQLite would evaluate it for
+        # every match before sorting (650 ms instead of 20 for a word in 200,000 of 1M posts).
+        by_pk: dict[int, sqlite3.Row] = {}
+        for chunk in range(0, len(ranked), 500):
+            pks = ranked[chunk:chunk + 500]
+            by_pk.update((r["pk"], r) for r in self.conn.execute(
+                "SELECT p.*, snippet(posts_fts, 0, ?, ?, '…', 24) AS snippet"
+                " FROM posts_fts JOIN posts p ON p.pk = posts_fts.rowid"
+                f" WHERE posts_fts MATCH ? AND posts_fts.rowid IN ({', '.join('?' * len(pks))})",
+                (*highlight, query, *pks),
+            ))
+        return [{**self._export_row(by_pk[pk]), "snippet": by_pk[pk]["snippet"]} for pk in ranked if pk in by_pk]
+
+    def _search_ranked(self, query: str, filters: str, params: list, limit: int) -> list[int]:
+        """Post pks matching the FTS5 `query` and the SQL `filters`, best first.
+
+        bm25() as an expression rather than the `rank` column: FTS5 then neither sorts every
+        match itself nor scores those the filters drop (twice as fast on common words). Posts
+        are joined only when a filter needs them. Ties go to the latest captured.
+        """
+        if filters:
+            sql = ("SELECT posts_fts.rowid FROM posts_fts JOIN posts p ON p.pk = posts_fts.rowid"
+                   " WHERE posts_fts MATCH ?" + filters)
+        else:
+            sql = "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?"
+        sql += " ORDER BY bm25(posts_fts, 1.0, 2.0, 2.0), posts_fts.rowid DESC LIMIT ?"
+        return [r[0] for r in self.conn.execute(sql, (query, *params, limit))]
 
     def stats(self) -> dict:
         """Counts for `archiver stats` and end-of-run summaries."""

@@ -22,7 +22,8 @@ collide with a real capture nor leak a live request, yet it is an ordinary `http
   (`item.ts` `navigateTo`) replays only `http://`/`https://` input, anything else becomes a
   page-list search. An `https` URL takes the same path as every page those tools are tested on.
 * SURT keys agree for it in cdxj-indexer/pywb (`invalid,embed-archiver,posts)/twitter/<id>`) and
-  warcio.js, so the WACZ index finds it.
+  warcio.js, so the WACZ index finds it. Checked with pywb 2.10: after `wb-manager add
+  --unpack-wacz`, the page replays at `id_` and `mp_`, its images rewritten to `im_` archived copies.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ _TOKEN = re.compile(
     r"|(?<![\w#&/])#(?P<tag>\w*[^\W\d]\w*)"
 )
 _HANDLE = re.compile(r"\w{1,50}")
-_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
+# Controls, spaces and bidi overrides: never in a URL we link to (an RLO would disguise it).
+_UNSAFE_URL = re.compile("[\x00-\x20\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 _CSS = """
 body{margin:0;background:#f5f8fa;color:#0f1419;font:16px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}

@@ -205,7 +205,7 @@ def _index_rows(path: Path) -> tuple[list[tuple], list[tuple]]:
     """
     if not path.exists():
         return [], []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
         articles = conn.execute(
             "SELECT url, final_url, title FROM articles WHERE error IS NULL ORDER BY first_recorded, pk").fetchall()

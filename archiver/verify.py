@@ -29,9 +29,9 @@ import os
 import sqlite3
 import struct
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
 
 from archiver.errors import UsageError
 from archiver.warc import OPEN_SUFFIX, clean_target_uri
@@ -61,7 +61,7 @@ class Problem:
     only errors make an archive fail verification."""
 
     file: str
-    offset: Optional[int]
+    offset: int | None
     message: str
     level: str = ERROR
 
@@ -205,9 +205,9 @@ class _Block:
     def __init__(self, rtype: str, fields: dict[str, str], want_sha256: bool):
         self.problems: list[str] = []
         self.notes: list[str] = []
-        self.convention: Optional[str] = None  # "spec" or "warcio", for chunked payloads
-        self.http_status: Optional[int] = None
-        self.sha256: Optional[str] = None
+        self.convention: str | None = None  # "spec" or "warcio", for chunked payloads
+        self.http_status: int | None = None
+        self.sha256: str | None = None
         self._block = self._digest(fields, "warc-block-digest", "WARC-Block-Digest")
         self._block_h = hashlib.new(self._block[0]) if self._block else None
         ctype = fields.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -222,10 +222,10 @@ class _Block:
         self._in_head = self._http
         self._head = bytearray()
         self._skip_body = False
-        self._dechunk: Optional[_Dechunker] = None
+        self._dechunk: _Dechunker | None = None
         self._entity_h = None
 
-    def _digest(self, fields: dict[str, str], key: str, name: str) -> Optional[tuple[str, bytes, str, str]]:
+    def _digest(self, fields: dict[str, str], key: str, name: str) -> tuple[str, bytes, str, str] | None:
         label = fields.get(key)
         if label is None:
             return None
@@ -333,14 +333,14 @@ class _Rec:
 
     offset: int  # of its gzip member (or of the record, uncompressed WARC)
     rtype: str
-    record_id: Optional[str]
-    uri: Optional[str]
-    payload_digest: Optional[str]  # as the header says
-    truncated: Optional[str]
-    length: Optional[int] = None  # of its gzip member
+    record_id: str | None
+    uri: str | None
+    payload_digest: str | None  # as the header says
+    truncated: str | None
+    length: int | None = None  # of its gzip member
     complete: bool = False
-    http_status: Optional[int] = None
-    sha256: Optional[str] = None  # of the payload, when asked for
+    http_status: int | None = None
+    sha256: str | None = None  # of the payload, when asked for
 
     @property
     def name(self) -> str:
@@ -355,8 +355,8 @@ class _Records:
     In plain mode a framing error makes it scan ahead for the next `WARC/` line.
     """
 
-    def __init__(self, emit: Callable[[Optional[int], str, str], None], gz: bool,
-                 want_sha256: Callable[[str, Optional[str], Optional[str]], bool]):
+    def __init__(self, emit: Callable[[int | None, str, str], None], gz: bool,
+                 want_sha256: Callable[[_Rec], bool]):
         self._emit = emit
         self._gz = gz
         self._want_sha256 = want_sha256
@@ -367,8 +367,8 @@ class _Records:
         self._where = 0  # location reported for the current record
         self._state = "head"
         self._head = bytearray()
-        self._rec: Optional[_Rec] = None
-        self._block: Optional[_Block] = None
+        self._rec: _Rec | None = None
+        self._block: _Block | None = None
         self._length = 0
         self._left = 0
         self._trail = bytearray()
@@ -496,7 +496,7 @@ class _Records:
             self._state = "skip"
             return
         self._length = self._left = length
-        self._block = _Block(rec.rtype, fields, self._want_sha256(rec.rtype, rec.uri, rec.payload_digest))
+        self._block = _Block(rec.rtype, fields, self._want_sha256(rec))
         self._state = "block"
         if not length:
             self._end_block()
@@ -577,7 +577,7 @@ class _Source:
     """
 
     def __init__(self, path: Path, hash_file: bool):
-        self._fh = open(path, "rb")
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close(), the scan owns it
         self.size = os.fstat(self._fh.fileno()).st_size
         self.pos = 0
         self._buf = b""
@@ -635,7 +635,7 @@ class _Source:
             self._hashed = at + len(data)
         return data
 
-    def sha256(self) -> Optional[str]:
+    def sha256(self) -> str | None:
         """sha256 of the whole file; reads whatever the checks did not need to reach."""
         if self._sha is None:
             return None
@@ -655,23 +655,23 @@ class _FileScan:
     """One pass over one WARC file: yields findings; afterwards holds what the index checks need."""
 
     def __init__(self, path: Path, *, hash_file: bool = False,
-                 want_sha256: Optional[Callable[[str, Optional[str], Optional[str]], bool]] = None):
+                 want_sha256: Callable[[_Rec], bool] | None = None):
         self.path = Path(path)
         self.label = str(path)
         self.hash_file = hash_file
-        self.sha256: Optional[str] = None
-        self.size: Optional[int] = None
+        self.sha256: str | None = None
+        self.size: int | None = None
         self.unreadable: set[int] = set()  # offsets of members that start there but cannot be read
         self._pending: list[Problem] = []
-        self._want_sha256 = want_sha256 or (lambda *a: False)
+        self._want_sha256 = want_sha256 or (lambda rec: False)
         self._parser = _Records(self._emit, gz=True, want_sha256=self._want_sha256)
-        self._src: Optional[_Source] = None
+        self._src: _Source | None = None
 
     @property
     def records(self) -> list[_Rec]:
         return self._parser.records
 
-    def _emit(self, offset: Optional[int], message: str, level: str = ERROR) -> None:
+    def _emit(self, offset: int | None, message: str, level: str = ERROR) -> None:
         self._pending.append(Problem(self.label, offset, message, level))
 
     def _drain(self) -> Iterator[Problem]:
@@ -703,7 +703,7 @@ class _FileScan:
             self._notes()
         except OSError as e:
             self._emit(src.pos, f"read error, rest of the file not checked: {e.strerror or e}")
-        except Exception as e:  # never a traceback for one bad file: say where we stopped
+        except Exception as e:  # noqa: BLE001 - never a traceback for one bad file: say where we stopped
             self._emit(src.pos, f"could not finish checking this file ({type(e).__name__}: {e})")
         finally:
             src.close()
@@ -735,7 +735,7 @@ class _FileScan:
     def _gzip(self) -> Iterator[Problem]:
         src = self._src
         pos = 0
-        damaged: Optional[int] = None  # start of the last member whose trailer did not match
+        damaged: int | None = None  # start of the last member whose trailer did not match
         while pos < src.size:
             src.seek(pos)
             if src.read_exact(3) != _GZIP_MAGIC:
@@ -763,7 +763,7 @@ class _FileScan:
             damaged = None if intact else pos
             pos = end
 
-    def _member(self, start: int) -> tuple[Optional[int], bool]:
+    def _member(self, start: int) -> tuple[int | None, bool]:
         """Check the gzip member at `start`: (end offset, or None if unknown, -1 at EOF; intact)."""
         src, parser = self._src, self._parser
         src.seek(start)
@@ -823,7 +823,7 @@ class _FileScan:
         parser.end_member(end - start, at_eof=end >= src.size)
         return end, intact
 
-    def _gzip_header(self) -> Optional[str]:
+    def _gzip_header(self) -> str | None:
         """Read one member header (RFC 1952); None when sound, else what is wrong ("eof" if cut)."""
         src = self._src
         head = src.read_exact(10)
@@ -864,7 +864,7 @@ class _FileScan:
             return "eof"
         return None
 
-    def _next_member(self, start: int) -> Optional[int]:
+    def _next_member(self, start: int) -> int | None:
         """Offset of the next gzip member at or after `start` that inflates to a WARC record."""
         src = self._src
         pos = start
@@ -944,34 +944,43 @@ class _IndexView:
 
     def media(self) -> list[sqlite3.Row]:
         return self.conn.execute(
-            "SELECT m.url, m.sha256, p.platform, p.post_id FROM media m JOIN posts p ON p.pk = m.post_pk"
+            "SELECT m.post_pk, m.url, m.sha256, p.platform, p.post_id FROM media m JOIN posts p ON p.pk = m.post_pk"
             " WHERE m.captured = 1 AND m.sha256 IS NOT NULL ORDER BY p.pk, m.position").fetchall()
 
-    def revisit_digests(self, urls: Iterable[str]) -> set[str]:
-        urls = set(urls)
-        return {r["payload_digest"] for r in self.conn.execute(
-            "SELECT url, payload_digest FROM records WHERE record_type = 'revisit' AND payload_digest IS NOT NULL")
-            if r["url"] in urls}
+    def media_evidence(self) -> Iterator[sqlite3.Row]:
+        """Payload-bearing records of posts with captured media: where a redirected media URL's
+        bytes are (the fetcher links every hop to the post)."""
+        return self.conn.execute(
+            "SELECT pr.post_pk, r.record_id, r.record_type, r.payload_digest FROM post_records pr"
+            " JOIN records r ON r.pk = pr.record_pk"
+            " WHERE r.record_type IN ('response', 'resource', 'revisit') AND pr.post_pk IN"
+            " (SELECT post_pk FROM media WHERE captured = 1 AND sha256 IS NOT NULL)")
 
 
 class _ArchiveCheck:
     """verify_archive's state: the index view, what it expects, and what the files turned out to hold."""
 
     def __init__(self, archive_dir: Path, paths: list[Path], whole: bool, report: Report,
-                 on_finding: Optional[Callable[[Problem], None]]):
-        self.dir = archive_dir
+                 on_finding: Callable[[Problem], None] | None):
         self.warc_dir = archive_dir / "warcs"
         self.index_path = archive_dir / "index.sqlite3"
         self.paths = paths
         self.whole = whole
         self.report = report
         self.on_finding = on_finding
-        self.index: Optional[_IndexView] = None
+        self.index: _IndexView | None = None
         self.closed: dict[str, sqlite3.Row] = {}
-        self.media_uris: dict[str, list[sqlite3.Row]] = {}
+        # What the media check needs: the media rows by URI, each post's evidence record ids,
+        # and the payload digests of revisits among them (their originals' bytes are wanted too).
+        self.media_rows: list[sqlite3.Row] = []
+        self.media_uris: set[str] = set()
+        self.evidence: dict[int, set[str]] = {}
+        self.evidence_ids: set[str] = set()
         self.revisit_digests: set[str] = set()
-        # media URI -> [(record, file label)], and payload digest -> sha256 of an original's payload
-        self.hits: dict[str, list[tuple[_Rec, str]]] = {}
+        # ...and what the files turned out to hold: records by id and by URI, and the sha256 of
+        # an original's payload by its payload digest.
+        self.by_id: dict[str, tuple[_Rec, str]] = {}
+        self.by_uri: dict[str, list[tuple[_Rec, str]]] = {}
         self.originals: dict[str, str] = {}
 
     def add(self, finding: Problem) -> None:
@@ -979,7 +988,7 @@ class _ArchiveCheck:
         if self.on_finding is not None:
             self.on_finding(finding)
 
-    def index_problem(self, message: str, file: Optional[str] = None, offset: Optional[int] = None) -> None:
+    def index_problem(self, message: str, file: str | None = None, offset: int | None = None) -> None:
         self.add(Problem(file or str(self.index_path), offset, message))
 
     def run(self) -> None:
@@ -989,9 +998,13 @@ class _ArchiveCheck:
                 for line in self.index.integrity():
                     self.index_problem(f"index damaged: {line}")
                 self.closed = self.index.warc_files()
-                for row in self.index.media():
-                    self.media_uris.setdefault(_uri(row["url"]), []).append(row)
-                self.revisit_digests = self.index.revisit_digests(self.media_uris)
+                self.media_rows = self.index.media()
+                self.media_uris = {_uri(row["url"]) for row in self.media_rows}
+                for row in self.index.media_evidence():
+                    self.evidence.setdefault(row["post_pk"], set()).add(row["record_id"])
+                    self.evidence_ids.add(row["record_id"])
+                    if row["record_type"] == "revisit" and row["payload_digest"]:
+                        self.revisit_digests.add(row["payload_digest"])
             except sqlite3.Error as e:
                 self.index_problem(f"index unreadable, its entries are not checked: {e}")
                 self._drop_index()
@@ -999,10 +1012,11 @@ class _ArchiveCheck:
             self.index_problem("no index: the records, media and closed-file hashes cannot be cross-checked")
         try:
             self._files()
-            if self.index is not None:
+            if self.index is not None and self.whole:
+                # Media need every file: a media row's sha256 is that of its latest capture, and
+                # an older file may rightly hold other bytes for the same URL.
                 self._media()
-                if self.whole:
-                    self._missing()
+                self._missing()
         except sqlite3.Error as e:
             self.index_problem(f"index unreadable, checks stopped: {e}")
         finally:
@@ -1021,10 +1035,11 @@ class _ArchiveCheck:
 
     def _files(self) -> None:
         for path in self.paths:
-            name = path.name[:-len(OPEN_SUFFIX)] if path.name.endswith(OPEN_SUFFIX) else path.name
+            name = path.name.removesuffix(OPEN_SUFFIX)
             ours = self.index is not None and self._in_archive(path)
             recorded = self.closed.get(name) if ours else None
-            scan = _FileScan(path, hash_file=recorded is not None, want_sha256=self._want_sha256 if ours else None)
+            scan = _FileScan(path, hash_file=recorded is not None,
+                             want_sha256=self._want_sha256 if ours and self.whole else None)
             for finding in scan.run():
                 self.add(finding)
             self.report.files += 1
@@ -1051,19 +1066,22 @@ class _ArchiveCheck:
             for rec in scan.records:
                 self._collect(rec, label)
 
-    def _want_sha256(self, rtype: str, uri: Optional[str], payload_digest: Optional[str]) -> bool:
+    def _want_sha256(self, rec: _Rec) -> bool:
         # Any type that may hold the media bytes: a damaged WARC-Type must not hide the payload.
-        if rtype in _NOT_PAYLOAD_HOLDERS:
+        if rec.rtype in _NOT_PAYLOAD_HOLDERS:
             return False
-        return uri in self.media_uris or (payload_digest or "").strip() in self.revisit_digests
+        return (rec.uri in self.media_uris or rec.record_id in self.evidence_ids
+                or (rec.payload_digest or "").strip() in self.revisit_digests)
 
     def _collect(self, rec: _Rec, label: str) -> None:
         if rec.rtype in _NOT_PAYLOAD_HOLDERS and rec.rtype != "revisit":
             return
         if rec.rtype != "revisit" and rec.sha256 is not None and rec.payload_digest:
             self.originals.setdefault(rec.payload_digest.strip(), rec.sha256)
+        if rec.record_id in self.evidence_ids:
+            self.by_id.setdefault(rec.record_id, (rec, label))
         if rec.uri in self.media_uris:
-            self.hits.setdefault(rec.uri, []).append((rec, label))
+            self.by_uri.setdefault(rec.uri, []).append((rec, label))
 
     def _records(self, name: str, label: str, records: list[_Rec], unreadable: set[int]) -> None:
         """Each index row for this file must name the record that starts its member.
@@ -1104,46 +1122,52 @@ class _ArchiveCheck:
                 self.add(Problem(label, offset, f"{what}: " + "; ".join(wrong)))
 
     def _media(self) -> None:
-        """Each captured media file's sha256 must be that of a stored payload for its URL."""
-        for uri, rows in self.media_uris.items():
-            hits = self.hits.get(uri, [])
-            for want in sorted({r["sha256"] for r in rows}):
-                row = next(r for r in rows if r["sha256"] == want)
-                post = f"{row['platform']}/{row['post_id']}"
-                found = []  # (sha256 or None, record, label)
-                for rec, label in hits:
-                    if rec.rtype == "revisit":
-                        found.append((self.originals.get((rec.payload_digest or "").strip()), rec, label))
-                    else:
-                        found.append((rec.sha256, rec, label))
-                if any(sha == want for sha, _r, _l in found):
-                    continue
-                if not found:
-                    if self.whole:
-                        self.index_problem(f"media {uri} of post {post} is marked captured (sha256 {want}), "
-                                           "but no response record for it is in the WARC files")
-                    continue
-                known = [f for f in found if f[0] is not None]
-                if not known:
-                    if self.whole:
-                        sha, rec, label = found[-1]
-                        self.add(Problem(label, rec.offset, f"{rec.name}: media sha256 in the index ({want}, "
-                                         f"post {post}) cannot be checked: its original's payload was not found intact"))
-                    continue
-                complete = [f for f in known if f[1].complete and not f[1].truncated] or known
-                sha, rec, label = complete[-1]
-                self.add(Problem(label, rec.offset, f"{rec.name}: media sha256 in the index ({want}, post {post}) "
-                                 f"differs from the stored payload's ({sha})"))
+        """Each captured media file's sha256 must be that of a payload stored for it: at its URL,
+        or (redirects) in another of its post's records; for a revisit, its original's payload."""
+        seen: set[tuple[str, int, str]] = set()
+        for row in self.media_rows:
+            uri, want = _uri(row["url"]), row["sha256"]
+            if (uri, row["post_pk"], want) in seen:
+                continue
+            seen.add((uri, row["post_pk"], want))
+            post = f"{row['platform']}/{row['post_id']}"
+            at_uri = self.by_uri.get(uri, [])
+            mine = {id(rec) for rec, _label in at_uri}
+            others = sorted((self.by_id[i] for i in self.evidence.get(row["post_pk"], ()) if i in self.by_id),
+                            key=lambda f: (f[1], f[0].offset))
+            found = []  # (sha256 or None, record, file label), the media URL's own records last
+            for rec, label in [f for f in others if id(f[0]) not in mine] + at_uri:
+                digest = (rec.payload_digest or "").strip()
+                found.append((self.originals.get(digest) if rec.rtype == "revisit" else rec.sha256, rec, label))
+            if any(sha == want for sha, _rec, _label in found):
+                continue
+            # Blame only a record at the media URL that holds a whole 2xx payload (or a revisit of
+            # one); the post's other records were only candidates for a redirect's target.
+            blame = [f for f in found[len(found) - len(at_uri):] if f[0] is not None and (
+                f[1].rtype == "revisit" or (f[1].complete and not f[1].truncated
+                                            and 200 <= (f[1].http_status or 0) < 300))]
+            if blame:  # the latest record holding the bytes themselves, else the latest revisit
+                sha, rec, label = ([f for f in blame if f[1].rtype != "revisit"] or blame)[-1]
+                self.add(Problem(label, rec.offset, f"{rec.name}: media sha256 in the index ({want}, "
+                                 f"post {post}) differs from the stored payload's ({sha})"))
+            else:
+                self.index_problem(f"media {uri} of post {post} is marked captured (sha256 {want}), but no "
+                                   "intact payload with that sha256 is in the WARC files")
 
     def _missing(self) -> None:
-        """Files the index names that are not on disk."""
-        present = {p.name[:-len(OPEN_SUFFIX)] if p.name.endswith(OPEN_SUFFIX) else p.name for p in self.paths}
+        """Files the index names that are not on disk (one that appeared since the listing, from a
+        capture running meanwhile, is not missing)."""
+        listed = {p.name.removesuffix(OPEN_SUFFIX) for p in self.paths}
+
+        def gone(name: str) -> bool:
+            return name not in listed and not any((self.warc_dir / n).exists() for n in (name, name + OPEN_SUFFIX))
+
         for name, row in sorted(self.closed.items()):
-            if name not in present:
+            if gone(name):
                 self.add(Problem(str(self.warc_dir / name), None, f"missing: the index recorded it closed "
                                  f"({row['size']} bytes, sha256 {row['sha256']})"))
         for name, (count, first) in sorted(self.index.record_files().items()):
-            if name not in present and name not in self.closed:
+            if name not in self.closed and gone(name):
                 self.add(Problem(str(self.warc_dir / name), first, f"missing: {count} index record(s) point into it"))
 
 
@@ -1158,12 +1182,13 @@ def _uri(url: str) -> str:
         return url
 
 
-def verify_archive(archive_dir: Path | str, files: Optional[Iterable[Path | str]] = None, *,
-                   on_finding: Optional[Callable[[Problem], None]] = None) -> Report:
+def verify_archive(archive_dir: Path | str, files: Iterable[Path | str] | None = None, *,
+                   on_finding: Callable[[Problem], None] | None = None) -> Report:
     """Verify an archive folder (every WARC file and every index entry), or only `files`.
 
-    With `files`, those files are checked, and the index entries about them when they lie in
-    `archive_dir/warcs`; files the index names but that were not given are not looked for.
+    With `files`, those files are checked, and the index rows about them when they lie in
+    `archive_dir/warcs`; media sha256s and missing files are not, as they need every file (a
+    media row holds its latest capture's sha256; an older file may rightly hold other bytes).
     `on_finding` sees each problem or note as soon as it is found (the Report keeps them too),
     so a long run can print as it goes. Raises UsageError when there is nothing to verify.
     """

@@ -70,15 +70,16 @@ def synthetic_vocabulary(rng: random.Random, size: int) -> list[str]:
 
 
 def build(path: Path, posts: int, rng: random.Random) -> dict:
-    """Create the index at `path`; return facts the queries are chosen from."""
-    vocab = ENGLISH + FOREIGN + synthetic_vocabulary(rng, 60_000)
-    rng.shuffle(vocab[len(ENGLISH):])  # English stays most frequent; the rest in random rank order
+    """Create the index at `path`; return timings and the facts queries are chosen from."""
+    synthetic = synthetic_vocabulary(rng, 60_000)
+    rng.shuffle(synthetic)  # frequency rank unrelated to spelling
+    vocab = ENGLISH + FOREIGN + synthetic
     weights = [1 / (rank + 1) ** 1.05 for rank in range(len(vocab))]
     cum = list(accumulate(weights))
     pool = rng.choices(vocab, cum_weights=cum, k=2_000_000)
     firsts = "Amina Omar Layla Sarah John Maria Ahmed Olga Ivan Chen Fatima David Leila Jonas Anna".split()
     lasts = "Hassan Smith Ali Petrov Garcia Müller Khalil Nguyen Cohen Öztürk Brown Said Ivanova".split()
-    handles = [f"{rng.choice(vocab[300:])}_{i}" if i % 3 else f"{rng.choice(vocab[300:]).capitalize()}{i}"
+    handles = [f"{rng.choice(synthetic)}_{i}" if i % 3 else f"{rng.choice(synthetic).capitalize()}{i}"
                for i in range(AUTHORS)]
     names = [f"{rng.choice(firsts)} {rng.choice(lasts)}" for _ in range(AUTHORS)]
     author_cum = list(accumulate(1 / (i + 1) ** 0.8 for i in range(AUTHORS)))  # a few prolific accounts
@@ -86,64 +87,89 @@ def build(path: Path, posts: int, rng: random.Random) -> dict:
     status_cum = list(accumulate(STATUS_WEIGHTS.values()))
     start, span = 1420070400, 10 * 365 * 86400  # 2015-01-01 .. 2024-12-29
     extras = ["https://t.co/{}", "@{}", "#{}", "{}.", "{},", "({})", "“{}”", "{}!", "{}:"]
+    total_chars = 0
+    samples: list[str] = []
 
+    def rows(first: int, count: int) -> list[tuple]:
+        nonlocal total_chars
+        out = []
+        for n in range(first, first + count):
+            k = rng.randint(18, 40)
+            at = rng.randrange(len(pool) - k)
+            words = pool[at:at + k]
+            for _ in range(rng.randint(1, 4)):  # mentions, hashtags, links, punctuation
+                j = rng.randrange(k)
+                words[j] = rng.choice(extras).format(rng.choice(handles) if rng.random() < 0.3 else words[j])
+            text = " ".join(words)
+            total_chars += len(text)
+            if len(samples) < 1000:
+                samples.append(text)
+            a = bisect.bisect_left(author_cum, rng.random() * author_cum[-1])
+            status = statuses[bisect.bisect_left(status_cum, rng.random() * status_cum[-1])]
+            created = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(start + rng.randrange(span)))
+            post_id = str(1_000_000_000_000_000_000 + n)
+            out.append(("twitter", post_id, f"https://twitter.com/{handles[a]}/status/{post_id}",
+                        handles[a], names[a], text, created, status, created, created, created))
+        return out
+
+    insert = ("INSERT INTO posts (platform, post_id, url, author_handle, author_name, text, created_at,"
+              " status, first_captured, last_checked, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    facts: dict = {}
     t0 = time.perf_counter()
     with Index(path) as idx:
         conn = idx.conn
         conn.execute("PRAGMA cache_size = -300000")  # 300 MB: the posts indexes take random keys
         # Bulk load the way migration 2 backfills an upgraded archive: rows first, then one FTS5
-        # 'rebuild' (per-row trigger inserts cost ~4x more; `trigger_cost` measures them).
+        # 'rebuild'. Per-row trigger inserts are slower; `trigger_us` measures them below.
         conn.execute("DROP TRIGGER posts_fts_insert")
-        total_chars = 0
-        for batch_start in range(0, posts, BATCH):
-            rows = []
-            for n in range(batch_start, min(posts, batch_start + BATCH)):
-                k = rng.randint(18, 40)
-                at = rng.randrange(len(pool) - k)
-                words = pool[at:at + k]
-                for _ in range(rng.randint(1, 4)):
-                    j = rng.randrange(k)
-                    fill = rng.choice(handles) if rng.random() < 0.3 else words[j]
-                    words[j] = rng.choice(extras).format(fill)
-                text = " ".join(words)
-                total_chars += len(text)
-                a = bisect.bisect_left(author_cum, rng.random() * author_cum[-1])
-                status = statuses[bisect.bisect_left(status_cum, rng.random() * status_cum[-1])]
-                created = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(start + rng.randrange(span)))
-                post_id = str(1_000_000_000_000_000_000 + n)
-                rows.append(("twitter", post_id, f"https://twitter.com/{handles[a]}/status/{post_id}",
-                             handles[a], names[a], text, created, status, created, created, created))
+        for first in range(0, posts, BATCH):
+            batch = rows(first, min(BATCH, posts - first))
             conn.execute("BEGIN")
-            conn.executemany(
-                "INSERT INTO posts (platform, post_id, url, author_handle, author_name, text, created_at,"
-                " status, first_captured, last_checked, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            conn.executemany(insert, batch)
             conn.execute("COMMIT")
-            print(f"\r  {batch_start + len(rows):>9,} posts", end="", file=sys.stderr, flush=True)
+            print(f"\r  {first + len(batch):>9,} posts", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
+        facts["insert_s"] = time.perf_counter() - t0
+        t = time.perf_counter()
         conn.execute("BEGIN")
         conn.execute(next(s for s in MIGRATIONS[1][1] if "TRIGGER posts_fts_insert" in s))
         conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')")
         conn.execute("COMMIT")
+        facts["rebuild_s"] = time.perf_counter() - t
+        # What the triggers add to a capture: a further batch, inserted with them on.
+        extra = rows(posts, 10_000)
+        t = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany(insert, extra)
+        conn.execute("COMMIT")
+        facts["trigger_insert_us"] = (time.perf_counter() - t) / len(extra) * 1e6
         conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    build_s = time.perf_counter() - t0
+        fts_bytes = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'posts_fts%'").fetchone()[0]
+    facts["build_s"] = time.perf_counter() - t0
     # Query words picked by expected document frequency from their Zipf rank.
     words_per_post = 29
+
     def docs(rank: int) -> float:
-        p = weights[rank] / cum[-1]
-        return posts * (1 - (1 - p) ** words_per_post)
-    rare = next(vocab[r] for r in range(len(vocab)) if r > len(ENGLISH) + len(FOREIGN) and docs(r) < 40)
-    mid = next(vocab[r] for r in range(len(vocab)) if r > len(ENGLISH) + len(FOREIGN) and docs(r) < 3000)
-    phrase_at = next(i for i in range(len(pool) - 1) if pool[i] in vocab[150:400] and pool[i + 1] in vocab[150:400])
-    prolific = handles[min(40, AUTHORS - 1)]
-    return {
-        "build_s": build_s, "avg_chars": total_chars / posts, "rare": rare, "mid": mid,
-        "common": "people", "phrase": f"{pool[phrase_at]} {pool[phrase_at + 1]}",
-        "author": prolific, "handle": handles[7],
-        "size_mb": sum(f.stat().st_size for f in path.parent.iterdir()) / 1e6,
-    }
+        return posts * (1 - (1 - weights[rank] / cum[-1]) ** words_per_post)
+
+    first_synthetic = len(ENGLISH) + len(FOREIGN)
+    rank = {w: r for r, w in enumerate(vocab)}
+    facts.update({
+        "posts": posts + len(extra), "avg_chars": total_chars / (posts + len(extra)),
+        "rare": next(vocab[r] for r in range(first_synthetic, len(vocab)) if docs(r) < 40),
+        "mid": next(vocab[r] for r in range(first_synthetic, len(vocab)) if docs(r) < 3000),
+        "common": "people",
+        # Two fairly common words next to each other in some post: positions must be compared.
+        "phrase": next(f"{a} {b}" for t in samples for a, b in zip(t.split(), t.split()[1:])
+                       if rank.get(a, 0) > 100 and rank.get(b, 0) > 100 and docs(rank[a]) > 1000
+                       and docs(rank[b]) > 1000),
+        "author": handles[40],  # ~2,000 posts
+        "handle": handles[1500],  # ~100 posts, and mentions
+        "file_mb": sum(f.stat().st_size for f in path.parent.iterdir()) / 1e6,
+        "fts_mb": fts_bytes / 1e6,
+    })
+    return facts
 
 
 def median_ms(fn, repeat: int) -> float:
@@ -157,8 +183,12 @@ def median_ms(fn, repeat: int) -> float:
 
 
 def like_reference(idx: Index, word: str, where: str, params: tuple, limit: int = 50) -> int:
+    """The archive without FTS5: LIKE with the same filters, newest 50 first. SQLite walks the
+    created_at index backwards and stops at the 50th hit, so a common word is found at once
+    and a rare one costs a scan of the whole table."""
     return len(idx.conn.execute(
-        f"SELECT * FROM posts p WHERE p.text LIKE ? {where} LIMIT ?", (f"%{word}%", *params, limit)
+        f"SELECT * FROM posts p WHERE (p.text LIKE ? {where}) ORDER BY p.created_at DESC LIMIT ?",
+        (f"%{word}%", *params, limit),
     ).fetchall())
 
 
@@ -174,9 +204,12 @@ def main() -> None:
         path = work / "index.sqlite3"
         print(f"building {args.posts:,} posts in {work} ...", file=sys.stderr)
         facts = build(path, args.posts, rng)
-        print(f"built in {facts['build_s']:.0f} s (inserts with FTS triggers, optimize, analyze); "
-              f"{facts['avg_chars']:.0f} chars/post on average; {AUTHORS:,} authors; "
-              f"index file {facts['size_mb']:.0f} MB")
+        print(f"{facts['posts']:,} posts, {facts['avg_chars']:.0f} characters each on average, {AUTHORS:,} authors; "
+              f"built in {facts['build_s']:.0f} s")
+        print(f"  bulk insert without the FTS trigger {facts['insert_s']:.0f} s; FTS5 'rebuild' (what migration 2 "
+              f"does to an upgraded archive) {facts['rebuild_s']:.0f} s; insert with the triggers "
+              f"{facts['trigger_insert_us']:.0f} µs/post")
+        print(f"  index file {facts['file_mb']:.0f} MB, of which the FTS5 index {facts['fts_mb']:.0f} MB")
         # (label, search text, search filters, LIKE word, extra SQL for the reference, its params)
         cases = [
             ("rare word", facts["rare"], {}, facts["rare"], "", ()),
@@ -196,19 +229,22 @@ def main() -> None:
             ("rare word --status deleted", facts["rare"], {"status": "deleted"}, facts["rare"],
              "AND p.status = 'deleted'", ()),
         ]
-        print(f"\nmedian of {args.repeat} runs, top 50; FTS = Index.search (bm25 + export rows + snippets)\n")
-        print(f"{'query':<32} {'text':<24} {'matches':>8} {'hits':>5} {'FTS ms':>9} {'LIKE ms':>9} {'LIKE/FTS':>9}")
+        print(f"\nmedian ms, top 50. FTS: Index.search (bm25 over all matches, export rows, snippets), "
+              f"{args.repeat} runs. LIKE: same filters, newest 50, {max(1, args.repeat // 3)} run(s)\n")
+        print(f"{'query':<31} {'text':<24} {'matches':>8} {'hits':>4} {'FTS ms':>8} {'LIKE ms':>8} {'LIKE/FTS':>8}")
         with Index(path) as idx:
             from archiver.search import fts_candidates
 
+            like_runs = max(1, args.repeat // 3)
             for label, text, filters, word, extra, params in cases:
                 matches = idx.conn.execute(
                     "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", (fts_candidates(text)[-1],)
                 ).fetchone()[0]
                 hits = len(idx.search(text, **filters))
                 fts = median_ms(lambda: idx.search(text, **filters), args.repeat)
-                like = median_ms(lambda: like_reference(idx, word, extra, params), max(1, args.repeat // 2))
-                print(f"{label:<32} {text[:24]:<24} {matches:>8,} {hits:>5} {fts:>9.1f} {like:>9.1f} {like / fts:>8.0f}x")
+                like = median_ms(lambda: like_reference(idx, word, extra, params), like_runs)
+                print(f"{label:<31} {text[:24]:<24} {matches:>8,} {hits:>4} {fts:>8.1f} {like:>8.1f} "
+                      f"{like / fts:>8.2g}")
         if args.keep:
             print(f"\nkept {work}")
     finally:

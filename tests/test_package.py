@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -35,7 +34,7 @@ def blockquote(t: FakeTweet) -> str:
 
 @pytest.fixture(scope="module")
 def captured(tmp_path_factory, fixtureweb_ca) -> Path:
-    """One archive, two articles citing different tweets (captured once for the whole module)."""
+    """One archive, two articles citing different tweets; the first captured twice, so it has revisits."""
     from fixtureweb import FixtureWeb
 
     root = tmp_path_factory.mktemp("package")
@@ -46,7 +45,7 @@ def captured(tmp_path_factory, fixtureweb_ca) -> Path:
                                  (SECOND, blockquote(OTHER), "A second story")):
             web.add(url, body=article_page(body, title=title), headers=[("Content-Type", "text/html; charset=utf-8")])
         archive = root / "archive"
-        result = CliRunner().invoke(cli, ["capture", FIRST, SECOND, "--archive", str(archive)], env=web.env(),
+        result = CliRunner().invoke(cli, ["capture", FIRST, SECOND, FIRST, "--archive", str(archive)], env=web.env(),
                                     catch_exceptions=False)
         assert result.exit_code == 0, result.output
     return archive
@@ -57,9 +56,19 @@ def package(archive: Path, out: Path, *args: str):
 
 
 def wacz_validate(path: Path) -> subprocess.CompletedProcess:
-    """The real py-wacz CLI (`wacz validate -f`), as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    """The real py-wacz CLI (`wacz validate -f`), as a user would run it.
+
+    Not `python -m wacz`: its __main__ drops main()'s return value and always exits 0.
+    """
+    script = Path(sys.executable).with_name("wacz")
+    cmd = [str(script)] if script.exists() else [
+        sys.executable, "-c", "import sys; from wacz.main import main; sys.exit(main())"]
+    return subprocess.run([*cmd, "validate", "-f", str(path)], capture_output=True, text=True, timeout=120)
+
+
+def assert_wacz_valid(path: Path) -> None:
+    check = wacz_validate(path)
+    assert check.returncode == 0 and "Validation succeeded" in check.stdout, check.stdout + check.stderr
 
 
 def pages(path: Path) -> list[dict]:
@@ -67,13 +76,13 @@ def pages(path: Path) -> list[dict]:
         return [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()]
 
 
-def target_uris(path: Path) -> list[str]:
+def warc_headers(path: Path) -> list:
+    """Every record's WARC headers, from every WARC in the package, in order."""
     out = []
     with zipfile.ZipFile(path) as zf:
         for name in zf.namelist():
             if name.startswith("archive/"):
-                for rec in ArchiveIterator(io.BytesIO(zf.read(name))):
-                    out.append((rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI")))
+                out += [rec.rec_headers for rec in ArchiveIterator(io.BytesIO(zf.read(name)))]
     return out
 
 
@@ -81,9 +90,7 @@ def test_whole_archive_is_a_valid_wacz(captured, tmp_path):
     out = tmp_path / "all.wacz"
     result = package(captured, out)
     assert result.exit_code == 0, result.output
-    check = wacz_validate(out)
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert "Validation succeeded" in check.stdout
+    assert_wacz_valid(out)
     assert check_wacz(out) == []
     listed = pages(out)
     assert listed[0]["format"] == "json-pages-1.0"
@@ -108,11 +115,11 @@ def test_one_article_only_its_records(captured, tmp_path):
     out = tmp_path / "first.wacz"
     result = package(captured, out, "--article", FIRST)
     assert result.exit_code == 0, result.output
-    check = wacz_validate(out)
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert_wacz_valid(out)
     assert check_wacz(out) == []
     assert {p["url"] for p in pages(out)[1:]} == {FIRST, post_page_url("twitter", SEED.id)}
-    records = target_uris(out)
+    headers = warc_headers(out)
+    records = [(h.get_header("WARC-Type"), h.get_header("WARC-Target-URI")) for h in headers]
     uris = {u for _t, u in records}
     assert FIRST in uris and post_page_url("twitter", SEED.id) in uris
     assert SEED.photo_url("EGxSeedPhoto1") in uris and "https://news.example/static/site.css" in uris
@@ -120,6 +127,10 @@ def test_one_article_only_its_records(captured, tmp_path):
     # a warcinfo of its own first; every response keeps its request
     assert records[0] == ("warcinfo", None)
     assert sum(1 for t, _ in records if t == "request") == sum(1 for t, _ in records if t in ("response", "revisit"))
+    ids = {h.get_header("WARC-Record-ID") for h in headers}
+    revisits = [h for h in headers if h.get_header("WARC-Type") == "revisit"]
+    assert revisits and all(h.get_header("WARC-Refers-To") in ids for h in revisits)  # originals came along
+    assert all(h.get_header("WARC-Warcinfo-ID") in ids for h in headers if h.get_header("WARC-Warcinfo-ID"))
     with zipfile.ZipFile(out) as zf:
         package_json = json.loads(zf.read("datapackage.json"))
         assert [n for n in zf.namelist() if n.startswith("archive/")] == [
@@ -153,11 +164,12 @@ def test_broken_packages_fail_the_checks(captured, tmp_path):
 
     deflated = tmp_path / "deflated.wacz"
     rezip(good, deflated, deflate_warcs=True)
-    assert wacz_validate(deflated).returncode == 0  # the gap docs/warc-and-replay.md §2.3 describes
+    assert_wacz_valid(deflated)  # the gap docs/warc-and-replay.md §2.3 describes
     assert any("must be STORED" in p for p in check_wacz(deflated))
 
     no_pages = tmp_path / "no-pages.wacz"
     rezip(good, no_pages, drop="pages/pages.jsonl")
+    assert wacz_validate(no_pages).returncode == 1  # still listed in datapackage.json: frictionless notices
     assert any("pages/pages.jsonl missing" in p for p in check_wacz(no_pages))
 
     unindexed = tmp_path / "unindexed.wacz"  # the post page's index line removed

@@ -101,8 +101,8 @@ def test_hostile_input_is_escaped_and_never_a_link():
                Media(url="data:image/png;base64,AAAA", kind="avatar"),
                Media(url="https://ok.example/v.mp4\nx", kind="video")],
     )
-    page = render_post_page(hostile, quoted={}, citing=["javascript:alert(10)", "https://news.example/a?x=\"y\""],
-                            captured_at="<b>now</b>")
+    citing = ["javascript:alert(10)", "https://news.example/a?x=\"y\"", "https://news.example/\u202egpj.exe"]
+    page = render_post_page(hostile, quoted={}, citing=citing, captured_at="<b>now</b>")
     tags = Tags(page)
     assert [t for t, _ in tags.tags].count("script") == 0 and "<script" not in page.lower()
     assert not any(k.startswith("on") for _t, a in tags.tags for k in a)
@@ -111,6 +111,7 @@ def test_hostile_input_is_escaped_and_never_a_link():
     assert "https://evil.example/" in tags.attrs("a", "href")  # the link stops at the quote
     assert 'https://pbs.twimg.com/a".jpg' in tags.attrs("img", "src")  # quote escaped inside the attribute
     assert 'https://news.example/a?x="y"' in tags.attrs("a", "href")
+    assert not any("\u202e" in u for u in tags.urls())  # a bidi override never makes it into a link
     text = "".join(tags.text)
     assert "<script>alert(1)</script>" in text and "javascript:alert(7)" in text  # shown, as text
     assert "\u05e9\u05dc\u05d5\u05dd" in text and 'dir="auto"' in page  # RTL kept, isolated by the browser

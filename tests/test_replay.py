@@ -28,14 +28,16 @@ from archiver.cli import cli
 from archiver.embeds import TWEET_HTML, tweet_html_url
 from archiver.platforms.syndication import SYNDICATION_ENDPOINT
 from archiver.postpage import post_page_url
-from archiver.replay import COLLECTION, ReplayError, ReplayServer
+from archiver.replay import COLLECTION, ReplayError, ReplayServer, is_loopback
+from archiver.replay_rules import TWEET_HTML_KEY, TWEET_RESULT_KEY, pywb_rules, with_our_rules
 from fixtureweb import FixtureWeb
 from twitterworld import SEED, SEED_BLOCKQUOTE, FakeTweet, TwitterWorld, Video, add_news_site, article_page, media_bytes
 
 ARTICLE = "https://news.example/2019/10/14/isis-prisoners-escape"
 ROOT = Path(__file__).resolve().parents[1]
-VIDEO = Video("1200000000000000000", variants=[
-    (832000, "640x360", False), (2176000, "1280x720", False), (256000, "480x270", False), (10368000, "1920x1080", True)])
+VIDEO = Video("1200000000000000000", variants=[  # no two viewers keep the same one (§4.3)
+    (832000, "640x360", False), (2176000, "1280x720", False), (256000, "480x270", False),
+    (10368000, "1920x1080", True)])
 A = SEED
 B = FakeTweet(id="1200000000000000001", handle="vid", name="Vid", text="watch this", video=VIDEO, tco="VidCode001")
 UNCAPTURED = "1200000000000000077"
@@ -189,3 +191,20 @@ def test_cli_prints_urls_and_stops_cleanly_on_ctrl_c(captured, tmp_path):
         ARTICLE, post_page_url("twitter", A.id), post_page_url("twitter", B.id)]
     assert "Ctrl-C stops" in err and "stopped" in err and "WARNING" not in err
     assert not children[0].is_running() or children[0].status() == psutil.STATUS_ZOMBIE
+
+
+def test_rules_inserted_before_pywbs_tweet_result_rule():
+    rules = with_our_rules(pywb_rules())["rules"]
+    prefixes = [r["url_prefix"] if isinstance(r["url_prefix"], list) else [r["url_prefix"]] for r in rules]
+    ours = [i for i, p in enumerate(prefixes) if TWEET_HTML_KEY in p]
+    pywbs = next(i for i, r in enumerate(rules) if r.get("rewrite") and TWEET_RESULT_KEY in prefixes[i])
+    assert ours == [pywbs - 3, pywbs - 2]  # id rule, then the no-id rule, then the pbs sizes rule
+    assert "fuzzy_lookup" not in rules[pywbs]  # pywb's own rule keeps its rewrite: section, unchanged
+    assert prefixes[-1] == [""]  # pywb's catch-all stays last
+
+
+@pytest.mark.parametrize("host,loopback", [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("example.org", False)])
+def test_loopback_addresses(host, loopback):
+    assert is_loopback(host) is loopback

@@ -13,20 +13,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fixtureweb import FixtureWeb
+from twitterworld import SEED, SEED_BLOCKQUOTE, TwitterWorld, article_page, media_bytes
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+from warcread import read_records
 
 from archiver.cli import cli
 from archiver.index import Index
 from archiver.verify import verify_archive, verify_file
 from archiver.warc import WarcSink
-from fixtureweb import FixtureWeb
-from twitterworld import SEED, SEED_BLOCKQUOTE, TwitterWorld, article_page, media_bytes
-from warcread import read_records
 
 ARTICLE = "https://news.example/2019/10/14/isis-prisoners-escape"
 PHOTO = SEED.photo_url("EGxSeedPhoto1")
 PHOTO_BYTES = media_bytes("/media/EGxSeedPhoto1")
+MOVED_AVATAR = "https://pbs.twimg.com/moved/avatar.jpg"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -36,19 +37,26 @@ PHOTO_BYTES = media_bytes("/media/EGxSeedPhoto1")
 def pristine(tmp_path_factory: pytest.TempPathFactory, fixtureweb_ca) -> Path:
     """Two real captures of one article through the fixture web, made once for the module.
 
-    The article is served chunked (stored de-chunked); the second capture is all revisits, so
-    media sha256s are checked both directly and through a revisit's original.
+    The article is served chunked (stored de-chunked); the avatar redirects, so its bytes are
+    at another URL than its media row's; the second capture is all revisits, so media sha256s
+    are checked both directly and through a revisit's original.
     """
     archive = tmp_path_factory.mktemp("pristine") / "archive"
     with FixtureWeb(tmp_path_factory.mktemp("fixtureweb"), ca=fixtureweb_ca) as web:
         TwitterWorld(web, [SEED])
         web.add(ARTICLE, body=article_page(SEED_BLOCKQUOTE), chunked=True,
                 headers=[("Content-Type", "text/html; charset=utf-8")])
+        web.add(SEED.avatar_orig, status=302, headers=[("Location", MOVED_AVATAR)])
+        web.add(MOVED_AVATAR, body=media_bytes("moved avatar"), headers=[("Content-Type", "image/jpeg")])
         for _ in range(2):
             result = CliRunner().invoke(cli, ["capture", ARTICLE, "--no-requisites", "--archive", str(archive)],
                                         env=web.env(), catch_exceptions=False)
             assert result.exit_code == 0, result.output
     assert len(warcs(archive)) == 2
+    with Index(archive / "index.sqlite3") as index:
+        avatar = next(m for m in index.post("twitter", SEED.id)["media"] if m["kind"] == "avatar")
+    assert avatar["url"] == SEED.avatar_orig and avatar["captured"]
+    assert avatar["sha256"] == hashlib.sha256(media_bytes("moved avatar")).hexdigest()
     return archive
 
 
@@ -111,7 +119,7 @@ def sha1_label(data: bytes) -> str:
 def gz_record(rtype: str, uri: str, block: bytes, *, content_length: int | None = None,
               extra: list[tuple[str, str]] = (), content_type: str = "text/plain") -> bytes:
     """One WARC record as its own gzip member, written by hand so it can lie on purpose."""
-    fields = [("WARC-Type", rtype), ("WARC-Record-ID", "<urn:uuid:00000000-0000-4000-8000-%012d>" % len(block)),
+    fields = [("WARC-Type", rtype), ("WARC-Record-ID", f"<urn:uuid:00000000-0000-4000-8000-{len(block):012d}>"),
               ("WARC-Date", "2024-01-01T00:00:00.000000Z"), ("WARC-Target-URI", uri),
               ("Content-Type", content_type), *extra,
               ("Content-Length", str(len(block) if content_length is None else content_length))]
@@ -191,13 +199,15 @@ def test_every_sampled_byte_flip_is_found(archive: Path):
     header's MTIME/XFL/OS bytes, which only the file's sha256 covers (tested above)."""
     path = warcs(archive)[1]
     members = [(r["offset"], r["length"]) for r in read_records(path)]
-    for at in range(0, path.stat().st_size, 11):
+    original = path.read_bytes()
+    for at in range(0, len(original), 17):
         start = next(s for s, n in members if s <= at < s + n)
         if 4 <= at - start <= 9:
             continue
-        flip(path, at, 0xFF)
+        damaged = bytearray(original)
+        damaged[at] ^= 0xFF
+        path.write_bytes(damaged)
         found = list(verify_file(path))
-        flip(path, at, 0xFF)
         assert any(p.offset == start and p.level == "error" for p in found), (at, [str(p) for p in found])
         assert not any("could not finish" in p.message for p in found)
 
@@ -305,7 +315,8 @@ def test_open_file_reported_and_its_complete_records_checked(tmp_path: Path):
     report = verify_archive(archive)
     assert report.records == 3 and not report.ok
     assert [(p.offset, p.message.split(":")[0]) for p in report.problems] == [
-        (None, "not closed (.open)"), (size, "file ends inside this gzip member, 60 byte(s) into it; the rest is missing")]
+        (None, "not closed (.open)"),
+        (size, "file ends inside this gzip member, 60 byte(s) into it; the rest is missing")]
     assert all(p.file == str(path) for p in report.problems)
 
 

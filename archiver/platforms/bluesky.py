@@ -1,0 +1,374 @@
+"""Bluesky posts: detection in a parsed page (top section), capture (bottom section).
+
+Markup and URL forms follow shared/docs/social-embeds.md section 6 "Bluesky".
+
+Post ids (issue #3): `<did>/<rkey>` (`did:plc:abc/3kxyz`) whenever the author's DID is known,
+`<handle>/<rkey>` (handle lower-cased) when only a handle is. A DID never changes, a handle can,
+so the DID form is preferred: a link naming a handle takes the DID of an embed on the same page
+that shows that handle, so both sightings merge into one post.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Iterable, Optional
+from urllib.parse import unquote, urlencode
+
+from lxml import etree
+
+from archiver.models import Embed, Media, Post, RecordRef
+from archiver.platforms.base import Detected
+from archiver.platforms.common import decide, route
+
+if TYPE_CHECKING:
+    from archiver.extract import Document
+    from archiver.fetch import Fetcher
+
+name = "bluesky"
+log = logging.getLogger(__name__)
+
+# =============================================================================================
+# Detection. Public: name, detect, parse_post_url, canonical_url.
+# =============================================================================================
+
+_WEB_HOST = r"(?:www\.)?(?:bsky\.app|main\.bsky\.dev|staging\.bsky\.app)"
+_ACTOR = r"(?P<actor>[A-Za-z0-9._:%-]{3,256})"  # a handle or a DID, maybe percent-encoded; checked by _actor
+_RKEY = r"(?P<rkey>[A-Za-z0-9._~-]{1,512})"
+_END = r"/?(?:[?#]|$)"
+_POST_HREF = re.compile(r"https?://" + _WEB_HOST + r"/profile/" + _ACTOR + r"/post/" + _RKEY + _END, re.I | re.A)
+_IFRAME_SRC = re.compile(r"https?://embed\.bsky\.app/embed/" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + _END, re.A)
+_AT_URI = re.compile(r"at://" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"(?![A-Za-z0-9._~-])", re.A)
+# In running text: a post URL with or without scheme, or an at:// URI, not glued to a longer word.
+_IN_TEXT = re.compile(
+    r"(?<![\w.@/-])(?:(?:https?://)?" + _WEB_HOST + r"/profile/" + _ACTOR + r"/post/" + _RKEY
+    + r"|at://(?P<at_actor>[A-Za-z0-9._:%-]{3,256})/app\.bsky\.feed\.post/(?P<at_rkey>[A-Za-z0-9._~-]{1,512})"
+    + r")(?![A-Za-z0-9._~-])",
+    re.I | re.A,
+)
+_DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]*[A-Za-z0-9._-]", re.A)
+_HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", re.A)
+_SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "— Name (@handle)"
+
+_ANCHORS = etree.XPath(".//a[@href]")
+_QUERIES: dict[str, etree.XPath] = {}
+_LINK_MARKERS = ("bsky.app/profile/", "bsky.dev/profile/", "at://")
+_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
+
+
+def _actor(raw: str | None) -> str | None:
+    """A DID as is, a handle lower-cased; None for anything else (`profile/settings`...)."""
+    if not raw:
+        return None
+    value = unquote(raw)
+    if _DID.fullmatch(value):
+        return value
+    if _HANDLE.fullmatch(value):
+        return value.lower()
+    return None
+
+
+def _post_id(actor: str | None, rkey: str | None) -> str | None:
+    actor = _actor(actor)
+    if actor is None or not rkey or rkey in (".", ".."):
+        return None
+    return f"{actor}/{rkey}"
+
+
+def parse_post_url(url: str) -> str | None:
+    """The post id of a bsky.app post URL, an embed.bsky.app iframe URL or an at:// post URI.
+
+    >>> parse_post_url("https://bsky.app/profile/did:plc:abc/post/3kxyz")
+    'did:plc:abc/3kxyz'
+    """
+    url = (url or "").strip()
+    m = _POST_HREF.match(url) or _IFRAME_SRC.match(url) or _AT_URI.match(url)
+    return _post_id(m.group("actor"), m.group("rkey")) if m else None
+
+
+def canonical_url(post_id: str, handle: str | None = None) -> str:
+    """https://bsky.app/profile/<did-or-handle>/post/<rkey>: the id's own actor, so it stays valid."""
+    actor, _, rkey = post_id.rpartition("/")
+    return f"https://bsky.app/profile/{actor}/post/{rkey}"
+
+
+def at_uri(post_id: str) -> str:
+    """at://<did-or-handle>/app.bsky.feed.post/<rkey>; the API resolves a handle in it."""
+    actor, _, rkey = post_id.rpartition("/")
+    return f"at://{actor}/app.bsky.feed.post/{rkey}"
+
+
+def detect(doc: Document) -> Iterable[Detected]:
+    """Every Bluesky post in the article body (chrome excluded), in document order.
+
+    Every form contains `bsky` (bsky.app, embed.bsky.app, app.bsky.feed.post in at:// URIs and
+    in `data-bluesky-uri`), so a page without it costs one bytes.find().
+    """
+    if not doc.has(b"bsky"):
+        return []
+    scan = _Scan(doc)
+    for node in _candidates(doc):
+        if not isinstance(node, str):
+            scan.element(node)
+        elif node.is_attribute:
+            scan.anchor(node.getparent(), str(node))
+        else:
+            scan.text(node)
+    return scan.results()
+
+
+def _candidates(doc: Document) -> list:
+    """One union query (document order) over what the raw page's markers call for."""
+    parts = ["//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]"]
+    if doc.has(b"bluesky"):
+        parts.append("//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]")
+    in_hrefs, in_text = [], []
+    for marker in _LINK_MARKERS:
+        kinds = doc.where(marker.encode())
+        if kinds & {"a", "unknown"}:
+            in_hrefs.append(f"contains(., '{marker}')")
+        if kinds & {"text", "unknown"}:
+            in_text.append(f"contains(., '{marker}')")
+    if in_hrefs:
+        parts.append("//a/@href[" + " or ".join(in_hrefs) + "]")
+    if in_text:
+        parts.append("/descendant::text()[" + " or ".join(in_text) + "]")
+    query = " | ".join(parts)
+    compiled = _QUERIES.get(query)
+    if compiled is None:
+        compiled = _QUERIES[query] = etree.XPath(query)
+    return compiled(doc.root)
+
+
+class _Scan:
+    """One pass over the candidates: what was found, the embeds read whole, handle -> DID."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.found: list[Embed] = []
+        self.containers: set = set()
+        self.dids: dict[str, str] = {}  # handle shown by an embed -> the DID in its URI
+
+    def results(self) -> list[Detected]:
+        """Found posts, handle ids replaced by the DID an embed on the page gave that handle."""
+        for embed in self.found:
+            actor, _, rkey = embed.id.rpartition("/")
+            did = self.dids.get(actor)
+            if did and not actor.startswith("did:"):
+                embed.id = f"{did}/{rkey}"
+                embed.url = canonical_url(embed.id)
+        return list(self.found)
+
+    def skip(self, el) -> bool:
+        """Inside an embed already read whole, or in the site's chrome."""
+        if self.containers and (el in self.containers or any(a in self.containers for a in el.iterancestors())):
+            return True
+        return self.doc.is_chrome(el)
+
+    def post(self, post_id: str | None, form: str, context: str, handle: str | None = None) -> None:
+        if post_id:
+            self.found.append(Embed(platform=name, id=post_id, url=canonical_url(post_id), forms=[form],
+                                    context=context, author_handle=handle))
+
+    def element(self, el) -> None:
+        if self.skip(el):
+            return
+        if el.tag == "blockquote":
+            self.blockquote(el)
+        elif el.tag == "iframe":
+            src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
+            m = _IFRAME_SRC.match(src)
+            if m:
+                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", self.doc.context(el))
+
+    def blockquote(self, el) -> None:
+        """blockquote.bluesky-embed: the id from `data-bluesky-uri`, else its last post link.
+
+        Its inner links (profile, permalink) belong to it. The handle comes from the
+        `— Name (@handle)` signature, else from the profile link's `@handle` text.
+        """
+        self.containers.add(el)
+        post_id = None
+        m = _AT_URI.match((el.get("data-bluesky-uri") or "").strip())
+        if m:
+            post_id = _post_id(m.group("actor"), m.group("rkey"))
+        handle = None
+        for a in _ANCHORS(el):
+            href = self.doc.absolute(a.get("href")) or ""
+            found = _POST_HREF.match(href)
+            if found and not m:
+                post_id = _post_id(found.group("actor"), found.group("rkey")) or post_id
+            label = "".join(a.itertext()).strip()
+            if label.startswith("@") and _HANDLE.fullmatch(label[1:]):
+                handle = label[1:].lower()
+        text = self.doc.text(el)
+        if handle is None:
+            sig = _SIGNATURE_HANDLE.findall(text)
+            handle = sig[-1].lower() if sig else None
+        if post_id is None:
+            return
+        actor = post_id.rpartition("/")[0]
+        if handle and actor.startswith("did:"):
+            self.dids.setdefault(handle, actor)
+        self.post(post_id, "blockquote", self.doc.context(el), handle or (None if actor.startswith("did:") else actor))
+
+    def anchor(self, a, href: str) -> None:
+        """A bsky.app post link (an at:// href too, which `absolute` would refuse)."""
+        if self.skip(a):
+            return
+        href = href.strip()
+        post_id = parse_post_url(href if href.startswith("at://") else (self.doc.absolute(href) or ""))
+        if post_id:
+            actor = post_id.rpartition("/")[0]
+            self.post(post_id, "link", self.doc.context(a, "".join(a.itertext())),
+                      None if actor.startswith("did:") else actor)
+
+    def text(self, node) -> None:
+        """Post URLs and at:// URIs in running text."""
+        el = node.getparent()
+        if el is not None and node.is_tail:
+            el = el.getparent()
+        if el is None or not _running_text(el) or self.skip(el):
+            return
+        for m in _IN_TEXT.finditer(node):
+            actor, rkey = (m.group("actor"), m.group("rkey")) if m.group("rkey") else (m.group("at_actor"), m.group("at_rkey"))
+            post_id = _post_id(actor, rkey)
+            if post_id:
+                owner = post_id.rpartition("/")[0]
+                self.post(post_id, "bare-url", self.doc.context(el, m.group()),
+                          None if owner.startswith("did:") else owner)
+
+
+def _running_text(el) -> bool:
+    """Text of el is article prose: not script/style, not a link's own text (read as a link)."""
+    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
+        return False
+    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+# =============================================================================================
+# Capture: resolve, snapshot. Every request goes through fetcher.fetch so it is recorded.
+# =============================================================================================
+
+THREAD_ENDPOINT = "https://public.api.bsky.app/xrpc/app.bsky.feed.getPostThread"
+OEMBED_ENDPOINT = "https://embed.bsky.app/oembed"
+_THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
+_NOT_FOUND_VIEW = "app.bsky.feed.defs#notFoundPost"
+_BLOCKED_VIEW = "app.bsky.feed.defs#blockedPost"
+
+
+def thread_url(post_id: str) -> str:
+    """getPostThread for just the post: no replies (depth=0), no parents (parentHeight=0)."""
+    return f"{THREAD_ENDPOINT}?{urlencode({'uri': at_uri(post_id), 'depth': 0, 'parentHeight': 0})}"
+
+
+def oembed_url(post_id: str) -> str:
+    return f"{OEMBED_ENDPOINT}?{urlencode({'url': canonical_url(post_id)})}"
+
+
+def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRef]]:
+    """Every Bluesky form carries its id: nothing to follow."""
+    return (embed if embed.id else None), []
+
+
+def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
+    """getPostThread JSON, oEmbed and the post's bsky.app page, all recorded; status from the JSON.
+
+    The page is a client-side app shell (200 for any path), so it is kept as evidence of what a
+    reader saw but does not vote on the status.
+    """
+    post_id = embed.id
+    post = Post(platform=name, id=post_id, url=canonical_url(post_id), author_handle=embed.author_handle)
+    thread_res = fetcher.fetch(thread_url(post_id))
+    oembed_res = fetcher.fetch(oembed_url(post_id))
+    page_res = fetcher.fetch(canonical_url(post_id))
+    post.records = thread_res.records + oembed_res.records + page_res.records
+    thread, oembed = route(thread_res), route(oembed_res)
+    body = thread.data if isinstance(thread.data, dict) else {}
+    view = body.get("thread") if isinstance(body.get("thread"), dict) else {}
+    kind = view.get("$type")
+    usable = kind == _THREAD_VIEW and isinstance(view.get("post"), dict)
+    oembed_usable = oembed.status == 200 and isinstance(oembed.data, dict) and bool(oembed.data.get("html"))
+    post.status, post.status_reason = decide([("getPostThread", thread, usable), ("oembed", oembed, oembed_usable)])
+    if post.status != "available" and thread.status is not None:
+        if body.get("error") == "NotFound" or kind == _NOT_FOUND_VIEW:
+            post.status = "deleted"
+            post.status_reason = f"getPostThread: {body.get('message') or 'notFoundPost'}; oembed {oembed.status}"
+        elif kind == _BLOCKED_VIEW:
+            post.status, post.status_reason = "unavailable", "getPostThread: blockedPost"
+        elif body.get("error"):
+            post.status_reason = f"getPostThread {thread.status} {body.get('error')}: {body.get('message')}"
+    if usable:
+        post.data = body
+        _read_post(post, view["post"])
+    elif oembed_usable:
+        post.data = {"oembed": oembed.data}
+        post.author_name = oembed.data.get("author_name")
+    return post
+
+
+def _read_post(post: Post, view: dict) -> None:
+    """Author, text, time, media and related posts from an app.bsky.feed.defs#postView."""
+    author = view.get("author") if isinstance(view.get("author"), dict) else {}
+    record = view.get("record") if isinstance(view.get("record"), dict) else {}
+    post.author_handle = author.get("handle") or post.author_handle
+    post.author_name = author.get("displayName") or None
+    post.text = record.get("text")
+    post.created_at = _iso_utc(record.get("createdAt")) or _iso_utc(view.get("indexedAt"))
+    found = parse_post_url(view.get("uri") or "")
+    if found:
+        post.url = canonical_url(found)
+    media: list[Media] = []
+    _embed_media(view.get("embed"), media, post.related)
+    if author.get("avatar"):
+        media.append(Media(url=author["avatar"], kind="avatar"))
+    post.media = list({m.url: m for m in media}.values())
+    parent = ((record.get("reply") or {}).get("parent") or {}).get("uri") if isinstance(record.get("reply"), dict) else None
+    parent_id = parse_post_url(parent or "")
+    if parent_id:
+        post.related.append(("reply_to", name, parent_id))
+
+
+def _embed_media(view: object, media: list[Media], related: list) -> None:
+    """Media of an embed view at the best size it names; a quoted post becomes a relation."""
+    if not isinstance(view, dict):
+        return
+    kind = view.get("$type") or ""
+    if kind.startswith("app.bsky.embed.images"):
+        for image in view.get("images") or []:
+            url = image.get("fullsize") or image.get("thumb") if isinstance(image, dict) else None
+            if url:
+                media.append(Media(url=url, kind="photo"))
+    elif kind.startswith("app.bsky.embed.video"):
+        if view.get("playlist"):
+            media.append(Media(url=view["playlist"], kind="hls"))
+        if view.get("thumbnail"):
+            media.append(Media(url=view["thumbnail"], kind="poster"))
+    elif kind.startswith("app.bsky.embed.external"):
+        thumb = (view.get("external") or {}).get("thumb") if isinstance(view.get("external"), dict) else None
+        if thumb:
+            media.append(Media(url=thumb, kind="card"))
+    elif kind.startswith("app.bsky.embed.recordWithMedia"):
+        _embed_media(view.get("media"), media, related)
+        _embed_media(view.get("record"), media, related)
+    elif kind.startswith("app.bsky.embed.record"):
+        inner = view.get("record") if isinstance(view.get("record"), dict) else {}
+        quoted = parse_post_url(inner.get("uri") or "")
+        if quoted:
+            related.append(("quotes", name, quoted))
+
+
+def _iso_utc(value: object) -> Optional[str]:
+    """An ISO 8601 time as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (the form tweets use); None if unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip().replace("z", "Z"))  # nanoseconds: Python reads 6 digits
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

@@ -1,0 +1,277 @@
+"""YouTube videos: detection in a parsed page (top section), capture through oEmbed (bottom section).
+
+Markup and URL forms follow shared/docs/social-embeds.md section 6 (YouTube): `/embed/<id>` iframes
+(youtube-nocookie.com too, also lazy `data-src` ones, `<embed src>` and `<object data>`), an oEmbed
+proxy iframe (`/media/oembed?url=<watch URL>`), `amp-youtube data-videoid`, the `lite-youtube`
+component, and `watch?v=`, `youtu.be/`, `shorts/`, `live/`, `embed/` links and bare URLs.
+
+The id is the 11-character video id. Playlists (`/embed/videoseries?list=`, `/playlist?list=`), a
+channel's live slot (`/embed/live_stream?channel=`) and channel pages (`/channel/`, `/@handle`,
+`/c/`, `/user/`) are not one post and are not reported. Links inside another platform's embed
+(a tweet's text linking a video, say) are that post's references, not the article's.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Iterable, Optional
+from urllib.parse import parse_qs, quote, urlsplit
+
+from lxml import etree
+
+from archiver.models import Embed
+from archiver.platforms.base import Detected
+
+if TYPE_CHECKING:
+    from archiver.extract import Document
+
+name = "youtube"
+
+# =============================================================================================
+# Detection (owned by extract). Public: name, detect, parse_video_url, canonical_url.
+# =============================================================================================
+
+_HOSTS = frozenset({
+    "youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com",
+    "youtube-nocookie.com", "www.youtube-nocookie.com", "youtu.be", "www.youtu.be",
+})
+_VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}", re.A)
+# Path forms carrying the id; exactly 11 id characters, then the end of the segment.
+_ID_PATH = re.compile(r"/(?:embed|shorts|live|v|e)/([A-Za-z0-9_-]{11})(?:[/;?#]|$)", re.A)
+_SHORT_PATH = re.compile(r"/([A-Za-z0-9_-]{11})(?:[/?#]|$)", re.A)
+# 11 characters long, but a playlist and a channel's live slot, not a video.
+_NOT_VIDEOS = frozenset({"videoseries", "live_stream"})
+# The same URLs in running text: no scheme needed, not glued to a longer host or id.
+_IN_TEXT = re.compile(
+    r"(?<![\w.@/-])(?:https?://)?(?:(?:www|m|music)\.)?(?:"
+    r"youtube(?:-nocookie)?\.com/(?:watch/?\?(?:[^\s#\"'<>]*?&(?:amp;)?)?v=|embed/|shorts/|live/|v/)"
+    r"|youtu\.be/)(?P<id>[A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])",
+    re.I | re.A,
+)
+
+_MARKER = "youtu"  # in every host above, in amp-youtube and lite-youtube
+# Posts inside another platform's embed belong to that post (its text, its card), not to the article.
+_NOT_IN_EMBED = (
+    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
+    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
+    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
+    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
+)
+_ELEMENTS = (
+    "//iframe[contains(@src, 'youtu') or contains(@data-src, 'youtu') or contains(@data-lazy-src, 'youtu')]"
+    + _NOT_IN_EMBED
+    + " | //embed[contains(@src, 'youtu')]" + _NOT_IN_EMBED
+    + " | //object[contains(@data, 'youtu')]" + _NOT_IN_EMBED
+    + " | //amp-youtube[@data-videoid] | //lite-youtube[@videoid]"
+)
+_HREFS = "//a/@href[contains(., 'youtu')]" + _NOT_IN_EMBED
+# Prose only: not a link's own text (the href decides), not scripts, styles or the head.
+_TEXTS = (
+    "/descendant::text()[contains(., 'youtu')][not(ancestor::*[self::a[@href] or self::script or self::style"
+    " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
+)
+_QUERIES: dict[str, etree.XPath] = {}
+
+
+def parse_video_url(url: str) -> Optional[str]:
+    """The video id of any YouTube video URL form, else None (channels, playlists, other hosts).
+
+    >>> parse_video_url("https://youtu.be/eiHXASgRTcA?t=42")
+    'eiHXASgRTcA'
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if host not in _HOSTS:
+        return None
+    if host.endswith("youtu.be"):
+        m = _SHORT_PATH.match(parts.path)
+        video_id = m.group(1) if m else None
+    else:
+        m = _ID_PATH.match(parts.path)
+        video_id = m.group(1) if m else None
+        if video_id is None and parts.path.rstrip("/") in ("/watch", "/watch_popup"):
+            video_id = next((v for v in parse_qs(parts.query).get("v", []) if _VIDEO_ID.fullmatch(v)), None)
+    return video_id if video_id and video_id not in _NOT_VIDEOS else None
+
+
+def canonical_url(video_id: str, handle: str | None = None) -> str:
+    """https://www.youtube.com/watch?v=<id>: the form oEmbed documents (a channel plays no part)."""
+    return f"https://www.youtube.com/watch?v={video_id}"
+
+
+def detect(doc: Document) -> Iterable[Detected]:
+    """Every video embedded or linked in the article body (chrome excluded), in page order."""
+    if not doc.has(_MARKER.encode()):
+        return []  # no YouTube anywhere in the raw page: no tree query at all
+    found: list[Detected] = []
+    for node in _candidates(doc):
+        if not isinstance(node, str):
+            _element(doc, node, found)
+        elif node.is_attribute:
+            _anchor(doc, node.getparent(), found)
+        else:
+            _text(doc, node, found)
+    return found
+
+
+def _candidates(doc: Document) -> list:
+    """One union query; the costly href and text scans only when the raw marker sits there."""
+    kinds = doc.where(_MARKER.encode())
+    parts = [_ELEMENTS]
+    if kinds & {"a", "unknown"}:
+        parts.append(_HREFS)
+    if kinds & {"text", "unknown"}:
+        parts.append(_TEXTS)
+    query = " | ".join(parts)
+    compiled = _QUERIES.get(query)
+    if compiled is None:
+        compiled = _QUERIES[query] = etree.XPath(query)
+    return compiled(doc.root)
+
+
+def _post(found: list[Detected], video_id: str | None, form: str, context: str) -> None:
+    if video_id and video_id not in _NOT_VIDEOS and _VIDEO_ID.fullmatch(video_id):
+        found.append(Embed(platform=name, id=video_id, url=canonical_url(video_id), forms=[form], context=context))
+
+
+def _element(doc: Document, el, found: list[Detected]) -> None:
+    """iframe / embed / object players, amp-youtube and lite-youtube."""
+    if doc.is_chrome(el):
+        return
+    tag = el.tag
+    if tag == "amp-youtube":
+        _post(found, (el.get("data-videoid") or "").strip(), "amp", doc.context(el))
+        return
+    if tag == "lite-youtube":  # a JS facade that builds the iframe when clicked
+        _post(found, (el.get("videoid") or "").strip(), "script", doc.context(el))
+        return
+    for attr in ("src", "data-src", "data-lazy-src", "data"):
+        src = doc.absolute(el.get(attr))
+        if not src or "youtu" not in src:
+            continue
+        video_id, form = parse_video_url(src), "iframe"
+        if video_id is None and "url=" in src:  # a CMS's oEmbed proxy: /media/oembed?url=<watch URL>
+            parts = urlsplit(src)
+            video_id = next((v for v in map(parse_video_url, parse_qs(parts.query).get("url", [])) if v), None)
+            form = "oembed-proxy" if "oembed" in parts.path.lower() else "iframe"
+        if video_id:
+            _post(found, video_id, form, doc.context(el))
+            return
+
+
+def _anchor(doc: Document, el, found: list[Detected]) -> None:
+    url = doc.absolute(el.get("href"))
+    video_id = parse_video_url(url) if url else None
+    if video_id and not doc.is_chrome(el):
+        _post(found, video_id, "link", doc.context(el, "".join(el.itertext())))
+
+
+def _text(doc: Document, node, found: list[Detected]) -> None:
+    el = node.getparent()
+    if el is not None and node.is_tail:
+        el = el.getparent()
+    matches = list(_IN_TEXT.finditer(node))
+    if el is None or not matches or doc.is_chrome(el):
+        return
+    for m in matches:
+        _post(found, m.group("id"), "bare-url", doc.context(el, m.group()))
+
+
+# =============================================================================================
+# Capture: the watch page and oEmbed, both recorded; the thumbnail oEmbed names.
+# =============================================================================================
+
+import logging
+
+from archiver.models import Media, Post, RecordRef
+from archiver.platforms.common import decide, route
+
+if TYPE_CHECKING:
+    from archiver.fetch import Fetcher
+
+log = logging.getLogger(__name__)
+
+OEMBED_ENDPOINT = "https://www.youtube.com/oembed"
+# The watch page's microdata: <meta itemprop="datePublished" content="2024-06-10T08:00:06-07:00">.
+_PUBLISHED = re.compile(
+    rb"""<meta\s+itemprop=["'](?:datePublished|uploadDate)["']\s+content=["']([0-9T:+.Z-]{10,40})["']""", re.I
+)
+_AUTHOR_PATH = re.compile(r"/(?:@|user/|c/)([\w.-]{1,100})/?$", re.A)
+
+
+def oembed_url(watch_url: str) -> str:
+    """YouTube's oEmbed for one watch URL (no key); JSON asked explicitly."""
+    return f"{OEMBED_ENDPOINT}?url={quote(watch_url, safe='')}&format=json"
+
+
+def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRef]]:
+    """YouTube links always carry their id: there is nothing to follow."""
+    return (embed if embed.id else None), []
+
+
+def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
+    """The watch page and oEmbed for one video; status from oEmbed, which YouTube keeps exact.
+
+    The watch page is recorded as evidence but decides nothing when it answers 200: YouTube
+    serves the same player shell for a removed video. Its own 404 or lost answer still counts.
+    """
+    post = Post(platform=name, id=embed.id, url=canonical_url(embed.id))
+    page_res = fetcher.fetch(post.url)
+    oembed_res = fetcher.fetch(oembed_url(post.url))
+    post.records = page_res.records + oembed_res.records
+    page, oembed = route(page_res), route(oembed_res)
+    data = oembed.data if oembed.status == 200 and isinstance(oembed.data, dict) else None
+    usable = bool(data and (data.get("title") or data.get("html")))
+    routes = [("oembed", oembed, usable)]
+    if page.status != 200:
+        routes.insert(0, ("page", page, False))
+    post.status, post.status_reason = decide(routes)
+    published = _published(page_res.body) if page_res.ok else None
+    if published:
+        post.created_at = published
+    if usable:
+        post.data = {"oembed": data}
+        post.author_name = _str(data.get("author_name"))
+        post.author_handle = _author_handle(_str(data.get("author_url")))
+        post.text = _str(data.get("title"))
+        thumb = _str(data.get("thumbnail_url"))
+        if thumb and thumb.startswith(("https://", "http://")):
+            post.media.append(Media(url=thumb, kind="thumbnail"))
+    return post
+
+
+def _str(value: object) -> Optional[str]:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _author_handle(author_url: str | None) -> Optional[str]:
+    """`@handle` (or a legacy /user/ or /c/ name) from oEmbed's author_url; channel ids are not handles."""
+    if not author_url:
+        return None
+    try:
+        path = urlsplit(author_url).path
+    except ValueError:
+        return None
+    m = _AUTHOR_PATH.search(path)
+    return m.group(1) if m else None
+
+
+def _published(body: bytes | None) -> Optional[str]:
+    """The watch page's datePublished as UTC `YYYY-MM-DDTHH:MM:SSZ`, when it has one."""
+    m = _PUBLISHED.search(body or b"")
+    if not m:
+        return None
+    text = m.group(1).decode("ascii")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None  # a bare date says the day, not the moment
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
