@@ -370,6 +370,107 @@ def verify(files, archive, as_json):
     sys.exit(ExitStatus.OK if report.ok else ExitStatus.FAILURES)
 
 
+# -- searching and inspecting (issue #4) --------------------------------------------------------
+
+from archiver.models import STATUSES  # noqa: E402
+
+
+def _open_existing_index(archive: Optional[Path]):
+    """The archive's Index, or exit 2: reading commands must not create an empty archive."""
+    from archiver.index import Index
+
+    config = Config(archive=archive or default_archive_dir())
+    if not config.index_path.exists():
+        click.echo(f"error: no archive index at {config.index_path} (see --archive)", err=True)
+        sys.exit(ExitStatus.USAGE)
+    try:
+        return Index(config.index_path)
+    except StorageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+
+
+def _since(ctx, param, value: Optional[str]) -> Optional[str]:
+    from archiver.index import timestamp
+
+    if value is None:
+        return None
+    try:
+        timestamp(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc} (e.g. 2019-10-14 or 2019-10-14T18:00:00+03:00)") from None
+    return value
+
+
+@cli.command("search")
+@click.argument("text")
+@archive_option
+@click.option("--author", metavar="HANDLE", help="Only posts by this handle (any case, @ optional).")
+@click.option("--status", type=click.Choice(STATUSES), help="Only posts whose current status is this.")
+@click.option("--platform", help="Only posts from this platform (twitter; x is the same).")
+@click.option("--since", metavar="DATE", callback=_since,
+              help="Only posts created at or after this ISO 8601 date or time (UTC unless it has an offset).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N posts (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per post, with the fields of `archiver export`.")
+def search_cmd(text, archive, author, status, platform, since, limit, as_json):
+    """Full-text search over the text and authors of archived posts, best match first.
+
+    Words match whole and in any order, ignoring case and Latin accents; "a phrase" matches in
+    order; word* is a prefix; AND, OR, NOT (uppercase) combine terms. Other punctuation is taken
+    literally. An empty TEXT ('') lists the posts passing the filters, newest first.
+
+    Example: archiver search '"prison break" Hasakah' --since 2019-10-01 --status deleted
+    """
+    from archiver.export import EXPORT_FIELDS
+    from archiver.search import format_hit
+
+    with _open_existing_index(archive) as index:
+        try:
+            hits = index.search(text, author=author, status=status, platform=platform, since=since,
+                                limit=None if limit == 0 else limit)
+        except StorageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(ExitStatus.USAGE)
+    for hit in hits:
+        if as_json:
+            click.echo(json.dumps({k: hit[k] for k in EXPORT_FIELDS}, ensure_ascii=False))
+        else:
+            click.echo(format_hit(hit))
+    more = f" (the first {limit}; --limit 0 for all)" if limit and len(hits) == limit else ""
+    click.echo(f"{len(hits)} post(s){more}", err=True)
+
+
+@cli.command("show")
+@click.argument("post", metavar="PLATFORM:ID")
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="Everything as one JSON object.")
+def show_cmd(post, archive, as_json):
+    """Everything the archive knows about one post: its data, status history, the articles
+    citing it, its media with digests, and where each of its WARC records is.
+
+    PLATFORM:ID is e.g. twitter:1763178225473523712 (a tweet URL works too). Exit 1 when the
+    archive does not hold the post.
+
+    Example: archiver show twitter:1763178225473523712 --json
+    """
+    from archiver.search import format_post, parse_post_ref
+
+    try:
+        platform, post_id = parse_post_ref(post)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="PLATFORM:ID") from None
+    with _open_existing_index(archive) as index:
+        found = index.post(platform, post_id)
+        where = index.path
+    if found is None:
+        click.echo(f"no post {platform}:{post_id} in {where}", err=True)
+        sys.exit(ExitStatus.FAILURES)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_post(found))
+
+
 def main() -> None:  # pragma: no cover - console entry alias
     try:
         cli()

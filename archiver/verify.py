@@ -741,7 +741,9 @@ class _FileScan:
             if src.read_exact(3) != _GZIP_MAGIC:
                 nxt = self._next_member(pos if damaged is None else damaged + 1)
                 if nxt is None or nxt > pos:
-                    if nxt is None:
+                    if nxt is None and not pos:
+                        what = f"not a WARC file: none of its {src.size} byte(s) is a gzip member holding a record"
+                    elif nxt is None:
                         what = f"{src.size - pos} byte(s) of trailing data that are not a gzip member"
                     else:
                         what = f"{nxt - pos} byte(s) that are not a gzip member, up to the next one at {nxt}"

@@ -112,7 +112,7 @@ class Gen:
                 f'sizes="(max-width: 768px) 100vw, 640px" alt="{self.sentence()[:60]}" loading="lazy" width="640" height="360">')
 
     def paragraph(self, links: int = 1) -> str:
-        parts = [self.prose(self.rng.randrange(2, 6))]
+        parts = [self.prose(self.rng.randrange(1, 4))]
         for _ in range(links):
             if self.rng.random() < 0.6:
                 parts.append(f'<a href="https://news.example/{self.rng.randrange(2015, 2025)}/story-{self.rng.randrange(10**6)}">'
@@ -289,9 +289,12 @@ class Gen:
 
     def card_list(self, title: str, n: int) -> str:
         cards = "".join(
-            f'<li class="card"><a class="card__link" href="https://news.example/2024/story-{self.rng.randrange(10**6)}">'
-            f'{self.img(" class=card__img")}<h3 class="card__title">{self.sentence()}</h3></a>'
-            f'<time class="card__time" datetime="2024-03-0{self.rng.randrange(1, 9)}">{self.rng.randrange(1, 23)}h ago</time></li>'
+            f'<li class="card"><div class="card__inner"><a class="card__link" href="https://news.example/2024/story-{self.rng.randrange(10**6)}">'
+            f'<div class="card__media"><picture>{self.img(" class=card__img")}</picture></div>'
+            f'<div class="card__body"><span class="card__kicker">{self.rng.choice(WORDS).title()}</span>'
+            f'<h3 class="card__title"><span>{self.sentence()[:80]}</span></h3></div></a>'
+            f'<div class="card__meta"><time class="card__time" datetime="2024-03-0{self.rng.randrange(1, 9)}">{self.rng.randrange(1, 23)}h ago</time>'
+            f'<span class="card__comments"><i class="icon-comment"></i> {self.rng.randrange(999)}</span></div></div></li>'
             for _ in range(n))
         return f'<section class="related"><h2>{title}</h2><ul class="card-list">{cards}</ul></section>'
 

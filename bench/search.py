@@ -192,6 +192,11 @@ def like_reference(idx: Index, word: str, where: str, params: tuple, limit: int 
     ).fetchall())
 
 
+def ratio(reference: float, measured: float) -> str:
+    r = reference / measured
+    return f"{r:.0f}x" if r >= 10 else f"{r:.2f}x"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=1_000_000)
@@ -244,7 +249,7 @@ def main() -> None:
                 fts = median_ms(lambda: idx.search(text, **filters), args.repeat)
                 like = median_ms(lambda: like_reference(idx, word, extra, params), like_runs)
                 print(f"{label:<31} {text[:24]:<24} {matches:>8,} {hits:>4} {fts:>8.1f} {like:>8.1f} "
-                      f"{like / fts:>8.2g}")
+                      f"{ratio(like, fts):>8}")
         if args.keep:
             print(f"\nkept {work}")
     finally:

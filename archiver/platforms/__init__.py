@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from archiver.platforms import twitter
+from archiver.platforms import bluesky, mastodon, reddit, telegram
 from archiver.platforms.base import Platform, Profile
 
 __all__ = ["PLATFORMS", "Platform", "Profile", "platform_for"]
 
 # Detectors run in this order over the same parsed tree.
-PLATFORMS: tuple[Platform, ...] = (twitter,)  # type: ignore[assignment]  # modules satisfy Platform
+PLATFORMS: tuple[Platform, ...] = (  # type: ignore[assignment]  # modules satisfy Platform
+    twitter,
+    bluesky,
+    mastodon,
+    reddit,
+    telegram,
+)
 
 
 def platform_for(name: str) -> Platform:

@@ -1,0 +1,301 @@
+"""Telegram channel posts: detection in a parsed page (top section), capture (bottom section).
+
+Markup and URL forms follow shared/docs/social-embeds.md section 6 "Telegram".
+
+Post ids (issue #3): `<channel>/<message id>`, channel lower-cased (Telegram usernames are
+case-insensitive, so `Durov/1` and `durov/1` are one post), e.g. `durov/123`. Only public
+channels and groups have such links; `t.me/c/<internal id>/<msg>` needs a login and is not
+claimed, nor are invite (`joinchat`, `+code`), sticker, share, proxy and bare channel links.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Iterable, Optional
+
+import lxml.html
+from lxml import etree
+
+from archiver.models import Embed, Media, Post, RecordRef
+from archiver.platforms.base import Detected
+from archiver.platforms.common import decide, route
+
+if TYPE_CHECKING:
+    from archiver.extract import Document
+    from archiver.fetch import Fetcher
+
+name = "telegram"
+log = logging.getLogger(__name__)
+
+# =============================================================================================
+# Detection. Public: name, detect, parse_post_url, canonical_url.
+# =============================================================================================
+
+_HOST = r"(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)"
+_CHANNEL = r"(?P<channel>[A-Za-z][A-Za-z0-9_]{3,31})"
+# /<channel>/<msg>, /s/<channel>/<msg> (the channel's web preview), /<group>/<topic>/<msg> (forum topics)
+_PATH = r"/(?:s/)?" + _CHANNEL + r"/(?:[0-9]{1,10}/)?(?P<msg>[0-9]{1,10})"
+_POST_HREF = re.compile(r"https?://" + _HOST + _PATH + r"/?(?:[?#]|$)", re.I | re.A)
+_IN_TEXT = re.compile(r"(?<![\w.@/-])(?:https?://)?" + _HOST + _PATH + r"(?![\w/]*\w)", re.I | re.A)
+_DATA_POST = re.compile(r"\s*" + _CHANNEL + r"/(?P<msg>[0-9]{1,10})\s*", re.A)
+# First path segments that are Telegram's own pages, not channels.
+_RESERVED = frozenset(
+    "joinchat addstickers addemoji addtheme addlist share proxy socks setlanguage login iv bg invoice boost "
+    "contact confirmphone giftcode nft addwallpaper blog apps faq".split()
+)
+
+_QUERIES: dict[str, etree.XPath] = {}
+_LINK_MARKERS = ("t.me/", "telegram.me/", "telegram.dog/")
+_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
+
+
+def _post_id(channel: str, msg: str) -> Optional[str]:
+    if channel.lower() in _RESERVED or int(msg) == 0:
+        return None
+    return f"{channel.lower()}/{int(msg)}"
+
+
+def parse_post_url(url: str) -> Optional[str]:
+    """The post id of a t.me message link (embed iframe URLs included), else None.
+
+    >>> parse_post_url("https://t.me/s/Durov/123?embed=1")
+    'durov/123'
+    """
+    m = _POST_HREF.match((url or "").strip())
+    return _post_id(m.group("channel"), m.group("msg")) if m else None
+
+
+def canonical_url(post_id: str, handle: str | None = None) -> str:
+    return f"https://t.me/{post_id}"
+
+
+def detect(doc: Document) -> Iterable[Detected]:
+    """Every Telegram post embedded (widget script, iframe) or linked in the article body."""
+    if not doc.has(b"t.me/", b"telegram.me/", b"telegram.dog/", b"data-telegram-post"):
+        return []
+    scan = _Scan(doc)
+    for node in _candidates(doc):
+        if not isinstance(node, str):
+            scan.element(node)
+        elif node.is_attribute:
+            scan.anchor(node.getparent())
+        else:
+            scan.text(node)
+    return scan.found
+
+
+def _candidates(doc: Document) -> list:
+    parts = []
+    if doc.has(b"data-telegram-post"):
+        parts.append("//script[@data-telegram-post]")
+    if doc.has(b"embed=1"):
+        parts.append("//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]")
+    in_hrefs, in_text = [], []
+    for marker in _LINK_MARKERS:
+        kinds = doc.where(marker.encode())
+        if kinds & {"a", "unknown"}:
+            in_hrefs.append(f"contains(., '{marker}')")
+        if kinds & {"text", "unknown"}:
+            in_text.append(f"contains(., '{marker}')")
+    if in_hrefs:
+        parts.append("//a/@href[" + " or ".join(in_hrefs) + "]")
+    if in_text:
+        parts.append("/descendant::text()[" + " or ".join(in_text) + "]")
+    if not parts:
+        return []
+    query = " | ".join(parts)
+    compiled = _QUERIES.get(query)
+    if compiled is None:
+        compiled = _QUERIES[query] = etree.XPath(query)
+    return compiled(doc.root)
+
+
+class _Scan:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.found: list[Detected] = []
+
+    def post(self, post_id: Optional[str], form: str, context: str, handle: str | None) -> None:
+        if post_id:
+            self.found.append(Embed(platform=name, id=post_id, url=canonical_url(post_id), forms=[form],
+                                    context=context, author_handle=handle))
+
+    def element(self, el) -> None:
+        if self.doc.is_chrome(el):
+            return
+        if el.tag == "script":
+            # <script src=".../telegram-widget.js" data-telegram-post="channel/123">: the widget
+            # draws the post where the script stands, so the context is the script's block.
+            m = _DATA_POST.fullmatch(el.get("data-telegram-post") or "")
+            parent = el.getparent()
+            if m:
+                self.post(_post_id(m.group("channel"), m.group("msg")), "script",
+                          self.doc.context(parent if parent is not None else el), m.group("channel"))
+            return
+        src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
+        m = _POST_HREF.match(src)
+        if m:
+            self.post(_post_id(m.group("channel"), m.group("msg")), "iframe", self.doc.context(el), m.group("channel"))
+
+    def anchor(self, a) -> None:
+        m = _POST_HREF.match(self.doc.absolute(a.get("href")) or "")
+        if m and not self.doc.is_chrome(a):
+            self.post(_post_id(m.group("channel"), m.group("msg")), "link",
+                      self.doc.context(a, "".join(a.itertext())), m.group("channel"))
+
+    def text(self, node) -> None:
+        el = node.getparent()
+        if el is not None and node.is_tail:
+            el = el.getparent()
+        if el is None or not _running_text(el) or self.doc.is_chrome(el):
+            return
+        for m in _IN_TEXT.finditer(node):
+            self.post(_post_id(m.group("channel"), m.group("msg")), "bare-url", self.doc.context(el, m.group()),
+                      m.group("channel"))
+
+
+def _running_text(el) -> bool:
+    """Text of el is article prose: not script/style, not a link's own text (read as a link)."""
+    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
+        return False
+    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+# =============================================================================================
+# Capture: resolve, snapshot. Every request goes through fetcher.fetch so it is recorded.
+# =============================================================================================
+
+_BACKGROUND = re.compile(r"""background-image\s*:\s*url\(\s*['"]?([^'")]+)['"]?\s*\)""", re.I)
+_MESSAGE = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message ')]")
+_ERROR = etree.XPath("//*[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message_error ')]")
+
+
+def _class_xpath(cls: str) -> etree.XPath:
+    return etree.XPath(f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')]")
+
+
+_TEXT = _class_xpath("tgme_widget_message_text")
+_AUTHOR = _class_xpath("tgme_widget_message_author")
+_USER_PHOTO = _class_xpath("tgme_widget_message_user_photo")
+_PHOTOS = _class_xpath("tgme_widget_message_photo_wrap")
+_VIDEOS = etree.XPath(".//video[@src]")
+_VIDEO_THUMBS = _class_xpath("tgme_widget_message_video_thumb")
+_TIME = etree.XPath(".//time[@datetime]")
+
+
+def embed_url(post_id: str) -> str:
+    """The widget's iframe page: plain HTML holding the whole message."""
+    return f"https://t.me/{post_id}?embed=1"
+
+
+def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRef]]:
+    """Every Telegram form carries its id: nothing to follow."""
+    return (embed if embed.id else None), []
+
+
+def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
+    """The embed page (the data) and the t.me post page (what a reader's click shows), recorded.
+
+    Both answer 200 even for a missing message, so the status comes from the embed page's
+    content: a message -> available; `tgme_widget_message_error` "Post not found" -> deleted;
+    another error text -> unavailable; otherwise `common.decide` on the HTTP outcome.
+    """
+    post_id = embed.id
+    embed_res = fetcher.fetch(embed_url(post_id))
+    page_res = fetcher.fetch(canonical_url(post_id))
+    post = Post(platform=name, id=post_id, url=canonical_url(post_id), author_handle=post_id.partition("/")[0])
+    post.records = embed_res.records + page_res.records
+    widget = route(embed_res)
+    parsed = parse_embed_page(embed_res.body) if widget.status == 200 and embed_res.body else None
+    usable = bool(parsed and parsed.get("found"))
+    post.status, post.status_reason = decide([("embed", widget, usable)])
+    if parsed and not usable and parsed.get("error"):
+        error = parsed["error"]
+        post.status = "deleted" if "not found" in error.lower() else "unavailable"
+        post.status_reason = f"embed page: {error}"
+    if usable:
+        post.data = {"embed": parsed}
+        post.author_name = parsed.get("author_name")
+        post.author_handle = parsed.get("channel") or post.author_handle
+        post.text = parsed.get("text")
+        post.created_at = _iso_utc(parsed.get("datetime"))
+        post.media = [Media(url=url, kind=kind) for kind, url in parsed.get("media", [])]
+    return post
+
+
+def parse_embed_page(body: bytes) -> dict:
+    """What the t.me `?embed=1` page says: found, channel, author, text, time, media or error.
+
+    Media at the size the page names: photos from `background-image:url(...)` of
+    `tgme_widget_message_photo_wrap`, videos from `<video src>`, their thumbnails as posters, the
+    channel's picture as the avatar.
+    """
+    try:
+        root = lxml.html.document_fromstring(body)
+    except (etree.ParserError, ValueError):
+        return {"found": False}
+    messages, errors = _MESSAGE(root), _ERROR(root)
+    if errors or not messages:  # the error box may sit inside an otherwise empty message div
+        return {"found": False, "error": " ".join(errors[0].text_content().split()) if errors else None}
+    msg = messages[0]
+    out: dict = {"found": True}
+    data_post = _DATA_POST.fullmatch(msg.get("data-post") or "")
+    if data_post:
+        out["channel"] = data_post.group("channel")
+    author = _AUTHOR(msg)
+    if author:
+        out["author_name"] = " ".join(author[0].text_content().split()) or None
+    texts = _TEXT(msg)
+    if texts:
+        out["text"] = _message_text(texts[0])
+    times = _TIME(msg)
+    if times:
+        out["datetime"] = times[0].get("datetime")
+    media: list[tuple[str, str]] = []
+    for wrap in _PHOTOS(msg):
+        url = _background(wrap)
+        if url:
+            media.append(("photo", url))
+    for video in _VIDEOS(msg):
+        media.append(("video", video.get("src")))
+    for thumb in _VIDEO_THUMBS(msg):
+        url = _background(thumb)
+        if url:
+            media.append(("poster", url))
+    for photo in _USER_PHOTO(root):
+        img = photo.find(".//img")
+        if img is not None and img.get("src"):
+            media.append(("avatar", img.get("src")))
+            break
+    out["media"] = list({url: (kind, url) for kind, url in media if url.startswith(("https://", "http://"))}.values())
+    return out
+
+
+def _background(el) -> Optional[str]:
+    m = _BACKGROUND.search(el.get("style") or "")
+    return m.group(1).strip() if m else None
+
+
+def _message_text(el) -> str:
+    """The message's text with <br> as newlines (the page's only line structure)."""
+    el = lxml.html.fromstring(lxml.html.tostring(el))  # a copy: tails are edited below
+    for br in el.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    return "\n".join(line.strip() for line in el.text_content().split("\n")).strip()
+
+
+def _iso_utc(value: object) -> Optional[str]:
+    """An ISO 8601 time as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (the form tweets use); None if unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip().replace("z", "Z"))
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
