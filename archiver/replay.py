@@ -77,6 +77,7 @@ def closed_warcs(archive_dir: Path) -> list[Path]:
 
 def lock_replay(archive_dir: Path) -> IO:
     """Hold DIR/replay/.lock: one server per archive, or a rebuild would pull its files away."""
+    _require_warcs(Path(archive_dir))  # before anything is created in a folder that is no archive
     root = Path(archive_dir) / REPLAY_DIR
     root.mkdir(parents=True, exist_ok=True)
     fh = open(root / ".lock", "a+")
@@ -97,13 +98,18 @@ def prepare_collection(archive_dir: Path) -> Path:
         lock.close()
 
 
+def _require_warcs(archive_dir: Path) -> list[Path]:
+    warcs = closed_warcs(archive_dir)
+    if not warcs:
+        raise UsageError(f"no closed WARC files in {archive_dir / 'warcs'}: nothing to replay")
+    return warcs
+
+
 def _build(archive_dir: Path) -> Path:
     if importlib.util.find_spec("pywb") is None:
         raise ReplayError("pywb is not installed: pip install 'embed-archiver[replay]'")
     archive_dir = archive_dir.resolve()
-    warcs = closed_warcs(archive_dir)
-    if not warcs:
-        raise UsageError(f"no closed WARC files in {archive_dir / 'warcs'}: nothing to replay")
+    warcs = _require_warcs(archive_dir)
     root = archive_dir / REPLAY_DIR
     coll = root / "collections" / COLLECTION
     if coll.is_symlink() or coll.is_file():

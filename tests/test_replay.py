@@ -28,7 +28,8 @@ from archiver.cli import cli
 from archiver.embeds import TWEET_HTML, tweet_html_url
 from archiver.platforms.syndication import SYNDICATION_ENDPOINT
 from archiver.postpage import post_page_url
-from archiver.replay import COLLECTION, ReplayError, ReplayServer, is_loopback
+from archiver.errors import UsageError
+from archiver.replay import COLLECTION, ReplayError, ReplayServer, is_loopback, prepare_collection
 from archiver.replay_rules import TWEET_HTML_KEY, TWEET_RESULT_KEY, pywb_rules, with_our_rules
 from fixtureweb import FixtureWeb
 from twitterworld import SEED, SEED_BLOCKQUOTE, FakeTweet, TwitterWorld, Video, add_news_site, article_page, media_bytes
@@ -208,3 +209,9 @@ def test_rules_inserted_before_pywbs_tweet_result_rule():
     ("0.0.0.0", False), ("::", False), ("192.168.1.20", False), ("example.org", False)])
 def test_loopback_addresses(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_nothing_to_replay_is_a_usage_error_and_creates_nothing(tmp_path):
+    with pytest.raises(UsageError, match="no closed WARC files"):
+        prepare_collection(tmp_path / "none")
+    assert not (tmp_path / "none").exists()

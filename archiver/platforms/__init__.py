@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from archiver.platforms import twitter
 from archiver.platforms import bluesky, mastodon, reddit, telegram
+from archiver.platforms import facebook, instagram, threads, tiktok, youtube
 from archiver.platforms.base import Platform, Profile
 
 __all__ = ["PLATFORMS", "Platform", "Profile", "platform_for"]
@@ -15,6 +16,11 @@ PLATFORMS: tuple[Platform, ...] = (  # type: ignore[assignment]  # modules satis
     mastodon,
     reddit,
     telegram,
+    youtube,
+    tiktok,
+    instagram,
+    facebook,
+    threads,
 )
 
 

@@ -77,6 +77,7 @@ _TEXTS = (
     " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
 )
 _HAS_BLOCKQUOTE = etree.XPath("boolean(.//blockquote)")
+_LINK_MARKERS = (b"facebook.com/", b"fb.watch/")  # where href and text scans are needed
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -153,13 +154,16 @@ def is_video(post_id: str) -> bool:
     return post_id.startswith("video/")
 
 
-def detect(doc: Document) -> Iterable[Detected]:
+def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """Every Facebook post, video and photo embedded or linked in the article body (chrome
-    excluded), in page order, plus page plugins as profiles."""
-    if not doc.has(*_MARKERS):
+    excluded), in page order, plus page plugins as profiles.
+
+    `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
+    """
+    if not exhaustive and not doc.has(*_MARKERS):
         return []
     found: list[Detected] = []
-    for node in _candidates(doc):
+    for node in _candidates(doc, exhaustive):
         if not isinstance(node, str):
             if node.tag == "div":
                 _sdk(doc, node, found)
@@ -172,10 +176,9 @@ def detect(doc: Document) -> Iterable[Detected]:
     return found
 
 
-def _candidates(doc: Document) -> list:
-    kinds: set[str] = set()
-    for marker in (b"facebook.com/", b"fb.watch/"):
-        kinds |= doc.where(marker)
+def _candidates(doc: Document, exhaustive: bool = False) -> list:
+    """One union query; the costly href and text scans only where the raw link markers sit."""
+    kinds = {"unknown"} if exhaustive else set().union(*(doc.where(m) for m in _LINK_MARKERS))
     parts = [_ELEMENTS]
     if kinds & {"a", "unknown"}:
         parts.append(_HREFS)

@@ -76,6 +76,7 @@ _TEXTS = (
     " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
 )
 _FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
+_LINK_MARKERS = (b"instagram.com/", b"instagr.am/")  # where href and text scans are needed
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -99,13 +100,16 @@ def canonical_url(code: str, handle: str | None = None) -> str:
     return f"https://www.instagram.com/p/{code}/"
 
 
-def detect(doc: Document) -> Iterable[Detected]:
+def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """Every Instagram post embedded or linked in the article body (chrome excluded), in page
-    order, plus profile embeds as profiles."""
-    if not doc.has(*_MARKERS):
+    order, plus profile embeds as profiles.
+
+    `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
+    """
+    if not exhaustive and not doc.has(*_MARKERS):
         return []
     found: list[Detected] = []
-    for node in _candidates(doc):
+    for node in _candidates(doc, exhaustive):
         if not isinstance(node, str):
             if node.tag == "blockquote":
                 _blockquote(doc, node, found)
@@ -124,10 +128,9 @@ def detect(doc: Document) -> Iterable[Detected]:
     return found
 
 
-def _candidates(doc: Document) -> list:
-    kinds: set[str] = set()
-    for marker in _MARKERS:
-        kinds |= doc.where(marker)
+def _candidates(doc: Document, exhaustive: bool = False) -> list:
+    """One union query; the costly href and text scans only where the raw link markers sit."""
+    kinds = {"unknown"} if exhaustive else set().union(*(doc.where(m) for m in _LINK_MARKERS))
     parts = [_ELEMENTS]
     if kinds & {"a", "unknown"}:
         parts.append(_HREFS)

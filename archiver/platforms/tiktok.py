@@ -71,6 +71,7 @@ _TEXTS = (
     "/descendant::text()[contains(., 'tiktok')][not(ancestor::*[self::a[@href] or self::script or self::style"
     " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
 )
+_LINK_MARKERS = (b"tiktok",)  # where href and text scans are needed
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -92,13 +93,16 @@ def canonical_url(video_id: str, handle: str | None = None) -> str:
     return f"https://www.tiktok.com/@{handle or '_'}/video/{video_id}"
 
 
-def detect(doc: Document) -> Iterable[Detected]:
+def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """Every TikTok video embedded or linked in the article body (chrome excluded), in page order,
-    plus creator embeds as profiles."""
-    if not doc.has(_MARKER):
+    plus creator embeds as profiles.
+
+    `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
+    """
+    if not exhaustive and not doc.has(_MARKER):
         return []
     found: list[Detected] = []
-    for node in _candidates(doc):
+    for node in _candidates(doc, exhaustive):
         if not isinstance(node, str):
             if node.tag == "blockquote":
                 _blockquote(doc, node, found)
@@ -111,8 +115,9 @@ def detect(doc: Document) -> Iterable[Detected]:
     return found
 
 
-def _candidates(doc: Document) -> list:
-    kinds = doc.where(_MARKER)
+def _candidates(doc: Document, exhaustive: bool = False) -> list:
+    """One union query; the costly href and text scans only where the raw link markers sit."""
+    kinds = {"unknown"} if exhaustive else set().union(*(doc.where(m) for m in _LINK_MARKERS))
     parts = [_ELEMENTS]
     if kinds & {"a", "unknown"}:
         parts.append(_HREFS)
