@@ -8,11 +8,12 @@ it points at have been flushed to disk, so the index never points at records tha
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import platform as pyplatform
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -21,14 +22,14 @@ import requests
 
 from archiver import __version__, extract
 from archiver.config import Config
-from archiver.embeds import capture_embed_assets
+from archiver.embeds import capture_embed_assets, embed_tweet_result_url
 from archiver.errors import ArchiveLocked, StorageError
 from archiver.fetch import Fetcher, FetchResult
 from archiver.index import Index
-from archiver.models import Article, ArticleResult, Embed, Media, Post, RecordRef
+from archiver.models import STATUSES, Article, ArticleResult, Embed, Media, Post, RecordRef
 from archiver.platforms import platform_for
 from archiver.postpage import write_post_pages
-from archiver.warc import WarcSink
+from archiver.warc import WarcSink, clean_target_uri, recover_open_files
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,35 @@ SOFTWARE = (f"embed-archiver/{__version__} (requests/{requests.__version__}; "
             f"Python {pyplatform.python_version()})")
 WORKERS = 4  # concurrent fetches of one article's requisites and media
 CSS_DEPTH = 2  # stylesheets imported by stylesheets
+# What a check can conclude about a post; `failed` (retries ran out) is worth another try.
+FINAL_STATUSES = frozenset(STATUSES) - {"failed"}
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _LockedIndex:
+    """An Index whose every method call holds `lock`: calls on one SQLite connection must not
+    overlap (a transaction belongs to the connection, not the thread), and several crawl workers
+    share it. A generator method (`iter_posts`) holds the lock only while it is created."""
+
+    def __init__(self, index: Index, lock: threading.RLock):
+        self._index = index
+        self._lock = lock
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._index, name)
+        if not callable(attr):
+            return attr
+        lock = self._lock
+
+        @functools.wraps(attr)
+        def locked(*args, **kwargs):
+            with lock:
+                return attr(*args, **kwargs)
+
+        return locked
 
 
 class Archive:
@@ -58,9 +84,14 @@ class Archive:
         except OSError:
             self._lock_file.close()
             raise ArchiveLocked(f"another archiver process is writing to {root}; wait for it to finish") from None
-        self.index = Index(config.index_path)
-        # One SQLite connection, several fetch threads asking it for revisit originals.
-        self.index_lock = threading.Lock()
+        # One SQLite connection shared by fetch threads (revisit originals) and crawl workers:
+        # every call goes through the lock (re-entrant: callers may hold it around a few calls).
+        self.index_lock = threading.RLock()
+        self.index: Index = _LockedIndex(Index(config.index_path), self.index_lock)  # type: ignore[assignment]
+        # `.open` files a killed process left: keep their complete records, close them.
+        for name, size, sha256 in recover_open_files(config.warc_dir):
+            log.warning("recovered %s, left open by an interrupted run", name)
+            self.index.record_warc_file(name, size, sha256)
         info_operator = config.operator
         self.sink = WarcSink(
             config.warc_dir,
@@ -140,13 +171,26 @@ def capture(
     return summary
 
 
-def capture_article(archive: Archive, url: str) -> ArticleResult:
-    """One article, end to end; every failure is recorded in the result, never raised."""
+def capture_article(archive: Archive, url: str, *, resnapshot: bool = True,
+                    page: Optional[FetchResult] = None) -> ArticleResult:
+    """One article, end to end; every failure is recorded in the result, never raised.
+
+    `resnapshot=False` is an incremental capture (crawls): a post the index already holds with a
+    final status other than `failed` is not fetched again, nor are media files already held.
+    The article's citation of it is still recorded, and it is in the result as the index knows
+    it (records included), but its row is left as it is: it was not checked now (`archiver
+    recheck` does that). Its embed assets are taken only if none were ever, and no new post page
+    is written for it. `archiver capture` keeps True: an explicit capture always fetches again.
+
+    `page` is the article already fetched by the caller (`fetcher.fetch(url)`): a crawl fetches
+    it first to tell a feed from an article and to read its links, and does not fetch it twice.
+    """
     fetcher = archive.fetcher
     article = Article(url=url, fetched_at=now_iso())
     result = ArticleResult(article=article)
-    log.info("fetching %s", url)
-    page = fetcher.fetch(url)
+    if page is None:
+        log.info("fetching %s", url)
+        page = fetcher.fetch(url)
     article.records = page.records
     article.final_url = page.final_url
     article.http_status = page.status
@@ -165,18 +209,53 @@ def capture_article(archive: Archive, url: str) -> ArticleResult:
 
     embeds, link_records = _resolve_short_links(fetcher, found.embeds)
     result.embeds = embeds
-    result.posts = _snapshot_posts(fetcher, embeds, link_records)
-    _capture_media(fetcher, result.posts)
-    result.problems += capture_embed_assets(archive, result)
-    write_post_pages(archive.sink, archive.index, result)
+    held: dict[tuple[str, str], Post] = {}
+    lookup = None if resnapshot else (lambda key: _held_post(archive, key, held))
+    result.posts = _snapshot_posts(fetcher, embeds, link_records, held=lookup)
+    fresh = [p for p in result.posts if (p.platform, p.id) not in held]
+    _capture_media(fetcher, fresh, known=None if resnapshot else held_media(archive, fresh))
+    if held:  # `replace` shares the lists, so requisites and problems land in `result`
+        result.problems += capture_embed_assets(archive, replace(result, posts=[
+            p for p in result.posts if (p.platform, p.id) not in held or not _embed_assets_taken(archive, p)]))
+        write_post_pages(archive.sink, archive.index, replace(result, posts=fresh))
+    else:
+        result.problems += capture_embed_assets(archive, result)
+        write_post_pages(archive.sink, archive.index, result)
     _write_metadata(archive, result, page)
-    _commit(archive, result)
+    _commit(archive, result, held=held)
     return result
 
 
-def _commit(archive: Archive, result: ArticleResult) -> None:
+def _commit(archive: Archive, result: ArticleResult, held: Iterable[tuple[str, str]] = ()) -> None:
     archive.sink.flush()
-    archive.index.record_article(result)
+    with archive.index_lock:  # crawl workers share the index
+        archive.index.record_article(result, held=held)
+
+
+def _held_post(archive: Archive, key: tuple[str, str], held: dict[tuple[str, str], Post]) -> Optional[Post]:
+    """The index's copy of a post with a final status other than `failed` (remembered in `held`)."""
+    if key not in held:
+        with archive.index_lock:
+            post = archive.index.held_post(*key)
+        if post is None or post.status not in FINAL_STATUSES:
+            return None
+        held[key] = post
+    return held[key]
+
+
+def held_media(archive: Archive, posts: list[Post]) -> dict[str, tuple[Media, RecordRef]]:
+    """Media of `posts` whose bytes the archive already holds (see `Index.held_media`)."""
+    with archive.index_lock:
+        return archive.index.held_media(m.url for p in posts for m in p.media)
+
+
+def _embed_assets_taken(archive: Archive, post: Post) -> bool:
+    """Whether an earlier capture asked for this tweet's embed form of tweet-result (replay
+    serves Tweet.html and tweet-result by tweet id, whichever article they were taken with)."""
+    if post.platform != "twitter":
+        return True
+    with archive.index_lock:
+        return bool(archive.index.records_for_url(clean_target_uri(embed_tweet_result_url(post.id))))
 
 
 # --- stages ------------------------------------------------------------------------------------
@@ -236,16 +315,22 @@ def _resolve_short_links(fetcher: Fetcher, embeds: list[Embed]) -> tuple[list[Em
     return list(merged.values()), link_records
 
 
-def _snapshot_posts(fetcher: Fetcher, embeds: list[Embed], link_records: dict) -> list[Post]:
-    """Each post once, then the posts they quote or reply to, one level deep."""
+def _snapshot_posts(fetcher: Fetcher, embeds: list[Embed], link_records: dict,
+                    held: Optional[Callable[[tuple[str, str]], Optional[Post]]] = None) -> list[Post]:
+    """Each post once, then the posts they quote or reply to, one level deep. `held(key)` gives
+    a post to take as it is instead of fetching it (incremental capture), or None."""
     posts: dict[tuple[str, str], Post] = {}
     for embed in embeds:
-        post = platform_for(embed.platform).snapshot(embed, fetcher)
+        post = (held and held(embed.key)) or platform_for(embed.platform).snapshot(embed, fetcher)
         post.records[:0] = link_records.get(embed.key, [])
         posts[(post.platform, post.id)] = post
     for post in list(posts.values()):
         for _relation, platform_name, post_id in post.related:
             if (platform_name, post_id) in posts:
+                continue
+            known = held and held((platform_name, post_id))
+            if known:
+                posts[(platform_name, post_id)] = known
                 continue
             platform = platform_for(platform_name)
             ref = Embed(platform=platform_name, id=post_id, url=platform.canonical_url(post_id, None))
@@ -253,12 +338,24 @@ def _snapshot_posts(fetcher: Fetcher, embeds: list[Embed], link_records: dict) -
     return list(posts.values())
 
 
-def _capture_media(fetcher: Fetcher, posts: list[Post]) -> None:
-    """Every media file once per run; identical bytes already held become revisits."""
-    wanted = list(dict.fromkeys(m.url for p in posts for m in p.media))
+def _capture_media(fetcher: Fetcher, posts: list[Post],
+                   known: Optional[dict[str, tuple[Media, RecordRef]]] = None) -> None:
+    """Every media file once per run; identical bytes already held become revisits.
+
+    Files in `known` (held by the archive: rechecks, incremental captures) are not fetched
+    again: they take the held hash and size, and the post links the record holding the bytes.
+    """
+    known = known or {}
+    wanted = list(dict.fromkeys(m.url for p in posts for m in p.media if m.url not in known))
     fetched = _fetch_many(fetcher, wanted, want_body=lambda u: u.split("?")[0].endswith(".m3u8"))
     for post in posts:
         for media in post.media:
+            if media.url in known:
+                have, ref = known[media.url]
+                media.sha256, media.size, media.captured, media.error = have.sha256, have.size, True, None
+                if ref not in post.records:
+                    post.records.append(ref)
+                continue
             res = fetched[media.url]
             post.records.extend(r for r in res.records if r not in post.records)
             _apply(media, res)

@@ -215,21 +215,28 @@ def _print_summary(summary) -> None:
 @cli.command()
 @archive_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--changed-since", help="Only posts whose status changed since this ISO 8601 date.")
+@click.option("--changed-since", metavar="DATE",
+              help="Only posts whose status was first recorded or changed at or after this ISO 8601 date "
+                   "(a recheck that found the same status does not count).")
 def export(archive, fmt, changed_since):
     """Print one row per post held in the archive (JSON lines or CSV) to stdout.
 
     Example: archiver export --format csv > posts.csv
     """
     from archiver.export import export_csv, export_jsonl
-    from archiver.index import Index
+    from archiver.index import Index, timestamp
 
+    if changed_since is not None:
+        try:
+            timestamp(changed_since)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--changed-since") from None
     config = Config(archive=archive or default_archive_dir())
     if not config.index_path.exists():
         raise click.ClickException(f"no archive index at {config.index_path}")
     with Index(config.index_path) as index:
         writer = export_jsonl if fmt == "jsonl" else export_csv
-        filters = {"changed_since": changed_since} if changed_since else {}
+        filters = {"status_changed_since": changed_since} if changed_since else {}
         writer(index, sys.stdout, **filters)
 
 
@@ -469,6 +476,87 @@ def show_cmd(post, archive, as_json):
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
     else:
         click.echo(format_post(found))
+
+
+# -- watching posts over time (issue #5) ----------------------------------------------------------
+
+
+@cli.command("recheck")
+@click.argument("posts", nargs=-1, metavar="[PLATFORM:ID]...")
+@archive_option
+@click.option("--older-than", type=_Duration(), metavar="DURATION",
+              help="Only posts last checked longer ago than this (30s, 15m, 1h, 7d).")
+@click.option("--before", metavar="DATE", callback=_since, help="Only posts last checked before this ISO 8601 date.")
+@click.option("--platform", help="Only posts from this platform (twitter; x is the same).")
+@click.option("--status", type=click.Choice(STATUSES), help="Only posts whose current status is this.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per post checked on stdout.")
+@click.option("--proxy", help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates (default: REQUESTS_CA_BUNDLE).")
+@click.option("--user-agent", help="User-Agent header (default names the project and a contact URL).")
+@click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Extra attempts on transient failures.")
+@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
+def recheck_cmd(posts, archive, older_than, before, platform, status, as_json, proxy, ca_bundle, user_agent,
+                timeout, retries, allow_private):
+    """Ask again whether the posts the archive holds are still online, and record what changed.
+
+    Takes every post, or those matching the filters or named as PLATFORM:ID. Each answer goes
+    into the WARC files like a capture's (identical ones as revisits). One line per post whose
+    status changed on stdout: platform, id, @author, OLD → NEW, when it was last seen OLD, when
+    it was checked now. A summary goes to stderr. A check that gets no answer keeps the known
+    status and makes the exit code 1.
+
+    Example: archiver recheck --older-than 7d
+    """
+    from archiver.errors import UsageError
+    from archiver.recheck import recheck as run_recheck
+    from archiver.search import parse_post_ref
+
+    keys = []
+    for arg in posts:
+        try:
+            keys.append(parse_post_ref(arg))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="PLATFORM:ID") from None
+    config = Config(
+        archive=archive or default_archive_dir(),
+        **({"user_agent": user_agent} if user_agent else {}),
+        proxy=proxy, ca_bundle=ca_bundle, timeout=timeout, retries=retries, allow_private=allow_private,
+    )
+    if not config.index_path.exists():
+        click.echo(f"error: no archive index at {config.index_path} (see --archive)", err=True)
+        sys.exit(ExitStatus.USAGE)
+
+    def on_check(check):
+        if as_json:
+            click.echo(json.dumps(check.as_dict(), ensure_ascii=False))
+        elif check.changed:
+            author = f"@{check.author_handle}" if check.author_handle else "-"
+            click.echo(f"{check.platform}\t{check.id}\t{author}\t{check.old_status} \u2192 {check.status}"
+                       f"\t{check.last_seen}\t{check.checked_at}")
+        if check.failed:
+            click.echo(f"failed: {check.platform}:{check.id}: {check.reason} (kept {check.status}, "
+                       f"last seen so {check.last_seen})", err=True)
+
+    try:
+        summary = run_recheck(config, older_than=older_than, before=before, platform=platform, status=status,
+                              posts=keys, on_check=on_check)
+    except (UsageError, StorageError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+    for platform_name, post_id, why in summary.skipped:
+        click.echo(f"skipped: {platform_name}:{post_id}: {why}", err=True)
+    if not summary.selected:
+        why = ("every matching post was checked more recently" if older_than is not None or before is not None
+               else "no post matches")
+        click.echo(f"nothing to recheck: {why}", err=True)
+        sys.exit(ExitStatus.OK)
+    failed = sum(1 for c in summary.checks if c.failed)
+    found = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items())) or "none"
+    click.echo(f"rechecked {len(summary.checks)} post(s): {len(summary.changed)} changed, "
+               f"{len(summary.checks) - len(summary.changed) - failed} unchanged, {failed} failed"
+               f"{' (status kept)' if failed else ''}; found {found}", err=True)
+    sys.exit(ExitStatus.FAILURES if summary.failed else ExitStatus.OK)
 
 
 def main() -> None:  # pragma: no cover - console entry alias

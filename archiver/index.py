@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from archiver.errors import StorageError
 from archiver.models import STATUSES, ArticleResult, Embed, Media, Post, RecordRef
@@ -198,6 +198,61 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         # For `search --author` / `--since` without text, and a selective author filter with text.
         "CREATE INDEX posts_author_handle ON posts(author_handle COLLATE NOCASE)",
         "CREATE INDEX posts_created_at ON posts(created_at)",
+    ]),
+    ("failed checks kept apart from a post's status", [
+        # A check that ran out of retries says nothing about the post: it must not replace a
+        # known final status (`available` stays `available`, last_checked stays the last time it
+        # was seen so). The attempt is kept here instead; both are NULL after a check that
+        # reached a final state. See `Index.record_check`.
+        "ALTER TABLE posts ADD COLUMN last_error TEXT",
+        "ALTER TABLE posts ADD COLUMN last_error_at TEXT",
+        "CREATE INDEX posts_last_checked ON posts(last_checked, pk)",
+        "CREATE INDEX post_status_history_checked ON post_status_history(checked_at)",
+    ]),
+    ("crawl frontier and runs", [
+        # The crawl's queue (archiver.frontier): one row per URL, whatever it turned out to be.
+        # `next_at` is unix seconds (sub-second, for Retry-After); a row is due when it is
+        # queued or failed-to-retry and next_at <= now; NULL means nothing is scheduled.
+        """CREATE TABLE frontier (
+            pk INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            host TEXT NOT NULL,               -- lower-case host name: the politeness key
+            kind TEXT NOT NULL,               -- seed (not yet sniffed) | sitemap (from an index) | article
+            state TEXT NOT NULL,              -- queued | in_progress | done | failed | blocked
+            depth INTEGER NOT NULL DEFAULT 0, -- links followed from a seed's articles to reach it
+            priority INTEGER NOT NULL DEFAULT 0,  -- lower first: listings before articles
+            via TEXT,                         -- the seed, listing or page it was found in
+            published TEXT,                   -- date the listing gave (pubDate, lastmod, ...)
+            pass INTEGER,                     -- crawl pass that last queued it (listings: once a pass)
+            attempts INTEGER NOT NULL DEFAULT 0,  -- claims since it was last queued
+            next_at REAL,
+            lease_owner TEXT,                 -- who claimed it, while in_progress
+            lease_until REAL,                 -- unix seconds; an expired lease may be reclaimed
+            reason TEXT,                      -- why it failed or is blocked (or how it was settled)
+            robots TEXT,                      -- allowed | disallowed | ignored | unavailable
+            robots_record TEXT,               -- WARC-Record-ID of the robots.txt response consulted
+            detected TEXT,                    -- what a seed turned out to be: rss, atom, rdf, urlset, sitemapindex, html
+            found INTEGER,                    -- URLs a listing gave, links an article added
+            posts INTEGER,                    -- posts the article cites, at its last capture
+            first_seen TEXT NOT NULL,
+            last_attempt TEXT,
+            done_at TEXT
+        )""",
+        "CREATE INDEX frontier_todo ON frontier(host, priority, next_at)"
+        " WHERE state IN ('queued', 'failed') AND next_at IS NOT NULL",
+        "CREATE INDEX frontier_due ON frontier(next_at) WHERE state IN ('queued', 'failed') AND next_at IS NOT NULL",
+        "CREATE INDEX frontier_state ON frontier(state, kind)",
+        # One row per `archiver crawl` run (a pass, or the part of one a resumed run finished).
+        """CREATE TABLE crawl_runs (
+            pk INTEGER PRIMARY KEY,
+            pass INTEGER NOT NULL,            -- runs resuming an interrupted pass share its number
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            state TEXT NOT NULL,              -- running | finished | interrupted
+            seeds TEXT,                       -- the seeds file
+            options TEXT,                     -- JSON
+            summary TEXT                      -- JSON, see archiver.crawl.PassStats.summary
+        )""",
     ]),
 ]
 
@@ -386,9 +441,16 @@ class Index:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def record_article(self, result: ArticleResult, *, now: str | None = None) -> None:
-        """Write everything one article capture produced, all or nothing."""
+    def record_article(self, result: ArticleResult, *, now: str | None = None,
+                       held: Iterable[tuple[str, str]] = ()) -> None:
+        """Write everything one article capture produced, all or nothing.
+
+        `held` names (platform, id) of posts the capture took from the index instead of checking
+        them (`capture_article(resnapshot=False)`): their rows are left as they are, since nothing
+        was learned about them; new records (short-link hops) are linked, citations written.
+        """
         ts = timestamp(now)
+        not_checked = {(normalize_platform(p), _str(i)) for p, i in held}
         with self._transaction():
             article_pk = self._upsert_article(result, ts)
             for ref in result.article.records:
@@ -396,7 +458,12 @@ class Index:
             for ref in result.requisites:
                 self._link_article_record(article_pk, self._insert_record(ref), "requisite")
             for post in result.posts:
-                self._upsert_post(post, ts)
+                key = (normalize_platform(post.platform), _str(post.id))
+                pk = self._post_pk(*key) if key in not_checked else None
+                if pk is not None:
+                    self._link_post_records(pk, post.records)
+                else:
+                    self._upsert_post(post, ts)
             self._write_citations(article_pk, result.embeds, ts)
             for url in result.profiles:
                 self.conn.execute(
@@ -404,6 +471,41 @@ class Index:
                     " ON CONFLICT (article_pk, url) DO UPDATE SET last_seen = excluded.last_seen",
                     (article_pk, url, ts, ts),
                 )
+
+    def record_check(self, posts: Iterable[Post], *, now: str | None = None) -> list[dict]:
+        """Record a recheck of posts the index holds, all or nothing: status (with a history row
+        when it changed), reason, last_checked, content and media as for a capture, and the new
+        evidence records. Citations and articles are not touched: no article was read.
+
+        A `failed` check keeps a known final status (see `_upsert_post`). Returns, per post in
+        order, what the check did: platform, id, old_status, old_reason, last_seen (when the old
+        status was last confirmed, the previous last_checked), status and status_reason (now
+        held), found (what this check said, `failed` included), changed (status changed),
+        checked_at. A post the index does not hold is added as a capture would add it, with
+        old_status None.
+        """
+        ts = timestamp(now)
+        out = []
+        with self._transaction():
+            for post in posts:
+                key = (normalize_platform(post.platform), _str(post.id))
+                before = self.conn.execute(
+                    "SELECT status, status_reason, last_checked FROM posts WHERE platform = ? AND post_id = ?", key
+                ).fetchone()
+                pk = self._upsert_post(post, ts)
+                after = self.conn.execute("SELECT status, status_reason FROM posts WHERE pk = ?", (pk,)).fetchone()
+                old_status = before["status"] if before else None
+                out.append({
+                    "platform": key[0], "id": key[1],
+                    "old_status": old_status,
+                    "old_reason": before["status_reason"] if before else None,
+                    "last_seen": before["last_checked"] if before else None,
+                    "status": after["status"], "status_reason": after["status_reason"],
+                    "found": post.status,
+                    "changed": after["status"] != old_status,
+                    "checked_at": ts,
+                })
+        return out
 
     def record_warc_file(self, name: str, size: int, sha256: str, closed_at: str | None = None) -> None:
         """Remember a closed WARC file's size and hash so `verify` can detect tampering or loss."""
@@ -450,8 +552,13 @@ class Index:
         )
 
     def _upsert_post(self, post: Post, ts: str) -> int:
-        """Insert or update one post. Status always reflects the latest check; data fields are
-        only overwritten by non-None values, so a failed recheck keeps what was known."""
+        """Insert or update one post. Status reflects the latest check that reached a final state;
+        data fields are only overwritten by non-None values, so a failed recheck keeps what was known.
+
+        A `failed` check of a post with a known final status leaves its status, reason, data and
+        last_checked alone (it says nothing about the post) and is noted in last_error /
+        last_error_at; its evidence records are still linked.
+        """
         platform = normalize_platform(post.platform)
         post_id = _str(post.id)
         data = None if post.data is None else json.dumps(post.data, ensure_ascii=False, default=str)
@@ -469,6 +576,8 @@ class Index:
             post_pk = cur.lastrowid
             self._append_history(post_pk, post, ts)
             self._replace_media(post_pk, post.media)
+        elif post.status == "failed" and old["status"] != "failed":
+            post_pk = old["pk"]  # no news about the post: only last_error (below) and the records
         else:
             post_pk = old["pk"]
             merged = {
@@ -494,17 +603,25 @@ class Index:
                  merged["created_at"], merged["status"], merged["status_reason"], ts,
                  ts if changed else old["changed_at"], data, post_pk),
             )
-        for ref in post.records:
-            self.conn.execute(
-                "INSERT OR IGNORE INTO post_records (post_pk, record_pk) VALUES (?, ?)",
-                (post_pk, self._insert_record(ref)),
-            )
+        failed = post.status == "failed"
+        self.conn.execute(
+            "UPDATE posts SET last_error = ?, last_error_at = ? WHERE pk = ?",
+            ((post.status_reason or "retries exhausted") if failed else None, ts if failed else None, post_pk),
+        )
+        self._link_post_records(post_pk, post.records)
         for relation, rel_platform, rel_id in post.related:
             self.conn.execute(
                 "INSERT OR IGNORE INTO related_posts (post_pk, relation, platform, post_id) VALUES (?, ?, ?, ?)",
                 (post_pk, relation, normalize_platform(rel_platform), _str(rel_id)),
             )
         return post_pk
+
+    def _link_post_records(self, post_pk: int, refs: list[RecordRef]) -> None:
+        for ref in refs:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO post_records (post_pk, record_pk) VALUES (?, ?)",
+                (post_pk, self._insert_record(ref)),
+            )
 
     def _append_history(self, post_pk: int, post: Post, ts: str) -> None:
         self.conn.execute(
@@ -603,6 +720,94 @@ class Index:
         rows = self.conn.execute("SELECT name, size, sha256, closed_at FROM warc_files ORDER BY name")
         return [dict(r) for r in rows]
 
+    def _post_pk(self, platform: str, id: str) -> Optional[int]:
+        row = self.conn.execute(
+            "SELECT pk FROM posts WHERE platform = ? AND post_id = ?", (normalize_platform(platform), _str(id))
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def posts_due(
+        self,
+        *,
+        checked_before: str | None = None,
+        platform: str | None = None,
+        status: str | None = None,
+        keys: Iterable[tuple[str, str]] | None = None,
+    ) -> list[dict]:
+        """Posts to recheck, least recently checked first: platform, id, url, author_handle,
+        status, status_reason, last_checked. `checked_before` keeps posts last checked before that
+        ISO 8601 time; `keys` limits them to those (platform, id) pairs; all filters combine."""
+        where, params = [], []
+        if checked_before is not None:
+            where.append("last_checked < ?")
+            params.append(timestamp(checked_before))
+        if platform is not None:
+            where.append("platform = ?")
+            params.append(normalize_platform(platform))
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        sql = ("SELECT platform, post_id AS id, url, author_handle, status, status_reason, last_checked"
+               " FROM posts")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY last_checked, pk"
+        rows = [dict(r) for r in self.conn.execute(sql, params)]
+        if keys is not None:
+            wanted = {(normalize_platform(p), _str(i)) for p, i in keys}
+            rows = [r for r in rows if (r["platform"], r["id"]) in wanted]
+        return rows
+
+    def held_post(self, platform: str, id: str) -> Post | None:
+        """The post as the index holds it, as an `archiver.models.Post` (media, records, related
+        and data included), for captures that take it from here instead of fetching it again."""
+        row = self.conn.execute(
+            "SELECT * FROM posts WHERE platform = ? AND post_id = ?", (normalize_platform(platform), _str(id))
+        ).fetchone()
+        if row is None:
+            return None
+        pk = row["pk"]
+        media = [
+            Media(url=r["url"], kind=r["kind"], sha256=r["sha256"], size=r["size"], captured=bool(r["captured"]),
+                  error=r["error"])
+            for r in self.conn.execute(
+                "SELECT url, kind, sha256, size, captured, error FROM media WHERE post_pk = ? ORDER BY position",
+                (pk,))
+        ]
+        related = [(r[0], r[1], r[2]) for r in self.conn.execute(
+            "SELECT relation, platform, post_id FROM related_posts WHERE post_pk = ? ORDER BY rowid", (pk,))]
+        return Post(
+            platform=row["platform"], id=row["post_id"], url=row["url"], status=row["status"],
+            status_reason=row["status_reason"], author_handle=row["author_handle"],
+            author_name=row["author_name"], text=row["text"], created_at=row["created_at"], media=media,
+            records=self._post_records(pk), related=related,
+            data=None if row["data"] is None else json.loads(row["data"]),
+        )
+
+    def held_media(self, urls: Iterable[str]) -> dict[str, tuple[Media, RecordRef]]:
+        """Media files the archive already holds, by URL: the latest captured media row (hash and
+        size) and the earliest complete 200 response stored at that very URL. A file is held only
+        with both, so a post that reuses it can point at bytes `verify` and `package` will find."""
+        from archiver.warc import clean_target_uri
+
+        out: dict[str, tuple[Media, RecordRef]] = {}
+        for url in dict.fromkeys(urls):
+            m = self.conn.execute(
+                "SELECT url, kind, sha256, size FROM media WHERE url = ? AND captured = 1 AND sha256 IS NOT NULL"
+                " ORDER BY pk DESC LIMIT 1", (url,)
+            ).fetchone()
+            if m is None:
+                continue
+            r = self.conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records WHERE url = ? AND record_type = 'response'"
+                " AND http_status = 200 AND truncated IS NULL ORDER BY warc_date, pk LIMIT 1",
+                (clean_target_uri(url),),
+            ).fetchone()
+            if r is not None:
+                out[url] = (Media(url=url, kind=m["kind"], sha256=m["sha256"], size=m["size"], captured=True),
+                            _ref_from_row(r))
+        return out
+
     def post(self, platform: str, id: str) -> dict | None:
         """Everything known about one post, as JSON-ready values (records as RecordRef dicts)."""
         row = self.conn.execute(
@@ -618,6 +823,7 @@ class Index:
             "text": row["text"], "created_at": row["created_at"],
             "first_captured": row["first_captured"], "last_checked": row["last_checked"],
             "changed_at": row["changed_at"],
+            "last_error": row["last_error"], "last_error_at": row["last_error_at"],
             "data": None if row["data"] is None else json.loads(row["data"]),
         }
         out["status_history"] = [dict(r) for r in self.conn.execute(
@@ -669,17 +875,25 @@ class Index:
         changed_since: str | None = None,
         status: str | None = None,
         platform: str | None = None,
+        status_changed_since: str | None = None,
     ) -> Iterator[dict]:
         """Export rows (`EXPORT_FIELDS`), ordered by first capture.
 
         `changed_since` keeps posts first captured or changed (status, reason, content, media,
         a new citing article) at or after that ISO 8601 time; new evidence records alone do not
         count, as every recheck adds some.
+
+        `status_changed_since` (what `archiver export --changed-since` means) keeps posts whose
+        status was first recorded or changed at or after that time, from the status history: a
+        recheck that found the same status, a failed check, an edit or a new citation do not count.
         """
         where, params = [], []
         if changed_since is not None:
             where.append("changed_at >= ?")
             params.append(timestamp(changed_since))
+        if status_changed_since is not None:
+            where.append("pk IN (SELECT post_pk FROM post_status_history WHERE checked_at >= ?)")
+            params.append(timestamp(status_changed_since))
         if status is not None:
             where.append("status = ?")
             params.append(status)
@@ -784,7 +998,9 @@ class Index:
                 ranked = self._search_ranked(query, filters, params, limit_value)
                 break
             except sqlite3.OperationalError as e:
-                if attempt + 1 < len(candidates) and ("fts5" in str(e) or "no such column" in str(e)):
+                # Any error from text taken as FTS5 (syntax, "unterminated string", "no such
+                # column") means it was not FTS5 after all; the lenient form cannot fail so.
+                if attempt + 1 < len(candidates):
                     log.info("not a valid FTS5 query (%s); searching for the words instead", e)
                     continue
                 raise StorageError(f"cannot search index {self.path}: {e}") from e
@@ -837,3 +1053,244 @@ class Index:
             "warc_files": one("SELECT count(*) FROM warc_files"),
             "warc_bytes": one("SELECT coalesce(sum(size), 0) FROM warc_files"),
         }
+
+    # -- crawl frontier and runs (archiver.frontier, archiver.crawl) ---------------------------
+
+    def frontier_add(self, entries: Iterable[dict], *, pass_id: int, now: float,
+                     recapture_before: str | None = None) -> int:
+        """Queue URLs, all in one transaction; returns how many were queued (new or again).
+
+        Each entry: url, host, kind, and optionally depth, priority, via, published. A new
+        article the index already holds (captured without error, not before `recapture_before`)
+        is recorded `done` without a fetch. Known rows: a listing (seed, sitemap) is queued again
+        once per pass; a done article only when captured before `recapture_before`.
+        """
+        ts = timestamp()
+        queued = 0
+        with self._transaction():
+            for e in entries:
+                row = self.conn.execute(
+                    "SELECT pk, kind, state, pass, done_at FROM frontier WHERE url = ?", (e["url"],)
+                ).fetchone()
+                if row is None:
+                    state, next_at, done_at, reason = "queued", now, None, None
+                    if e["kind"] == "article":
+                        held = self.conn.execute(
+                            "SELECT last_recorded FROM articles WHERE url = ? AND error IS NULL", (e["url"],)
+                        ).fetchone()
+                        if held and (recapture_before is None or held[0] >= recapture_before):
+                            state, next_at, done_at, reason = "done", None, held[0], "in the archive already"
+                    self.conn.execute(
+                        "INSERT INTO frontier (url, host, kind, state, depth, priority, via, published, pass,"
+                        " next_at, reason, first_seen, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (e["url"], e["host"], e["kind"], state, e.get("depth", 0), e.get("priority", 0),
+                         e.get("via"), e.get("published"), pass_id, next_at, reason, ts, done_at),
+                    )
+                    queued += state == "queued"
+                    continue
+                again = False
+                if row["kind"] != "article":
+                    if row["pass"] != pass_id and row["state"] not in ("queued", "in_progress"):
+                        again = True
+                    elif row["pass"] != pass_id:
+                        self.conn.execute("UPDATE frontier SET pass = ? WHERE pk = ?", (pass_id, row["pk"]))
+                elif (row["state"] == "done" and recapture_before is not None
+                      and (row["done_at"] or "") < recapture_before):
+                    again = True
+                if again:
+                    self._frontier_requeue(row["pk"], pass_id, now)
+                    queued += 1
+        return queued
+
+    def _frontier_requeue(self, pk: int, pass_id: int, now: float) -> None:
+        self.conn.execute(
+            "UPDATE frontier SET state = 'queued', pass = ?, attempts = 0, next_at = ?, reason = NULL,"
+            " lease_owner = NULL, lease_until = NULL WHERE pk = ?",
+            (pass_id, now, pk),
+        )
+
+    def frontier_requeue(self, *, state: str, pass_id: int, now: float, kind: str | None = None,
+                         done_before: str | None = None) -> int:
+        """Queue again every row in `state` (of `kind`; done before `done_before`): blocked rows
+        under --ignore-robots, articles due for recapture. Returns how many."""
+        where, params = ["state = ?"], [state]
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if done_before is not None:
+            where.append("done_at < ?")
+            params.append(done_before)
+        with self._transaction():
+            cur = self.conn.execute(
+                "UPDATE frontier SET state = 'queued', pass = ?, attempts = 0, next_at = ?, reason = NULL"
+                f" WHERE {' AND '.join(where)}",
+                (pass_id, now, *params),
+            )
+        return cur.rowcount
+
+    def frontier_claim(self, host: str, *, owner: str, now: float, lease: float) -> dict | None:
+        """Take the next due row of `host` (lowest priority, then oldest due), in_progress under a
+        lease; None if the host has nothing due. One statement, so two claimers never get the
+        same row (PostgreSQL: the inner SELECT gets FOR UPDATE SKIP LOCKED)."""
+        with self._transaction():
+            row = self.conn.execute(
+                "UPDATE frontier SET state = 'in_progress', attempts = attempts + 1, lease_owner = ?,"
+                " lease_until = ?, last_attempt = ? WHERE pk = ("
+                " SELECT pk FROM frontier WHERE state IN ('queued', 'failed') AND next_at IS NOT NULL"
+                " AND host = ? AND next_at <= ? ORDER BY priority, next_at, pk LIMIT 1)"
+                " RETURNING pk, url, host, kind, depth, priority, via, published, pass, attempts",
+                (owner, now + lease, timestamp(), host, now),
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    _FRONTIER_SETTABLE = frozenset({
+        "state", "kind", "next_at", "reason", "robots", "robots_record", "detected", "found", "posts", "attempts",
+    })
+
+    def frontier_finish(self, pk: int, **fields: Any) -> None:
+        """Settle a claimed row: `state` and any of reason, next_at, robots, robots_record,
+        detected, kind, found, posts, attempts. The lease ends; `done` stamps done_at."""
+        bad = set(fields) - self._FRONTIER_SETTABLE
+        if bad:
+            raise ValueError(f"not a settable frontier column: {sorted(bad)}")
+        sets = [f"{name} = ?" for name in fields] + ["lease_owner = NULL", "lease_until = NULL"]
+        params = list(fields.values())
+        if fields.get("state") == "done":
+            sets.append("done_at = ?")
+            params.append(timestamp())
+        with self._transaction():
+            self.conn.execute(f"UPDATE frontier SET {', '.join(sets)} WHERE pk = ?", (*params, pk))
+
+    def frontier_reclaim(self, *, now: float, expired_only: bool = False, max_attempts: int | None = None) -> dict:
+        """Rows left in_progress by a process that died: every one (`expired_only=False`, safe when
+        the archive lock proves no other writer), or those whose lease ran out.
+
+        An article the index recorded (without error) since it was claimed was captured: it is
+        settled `done`, not fetched again. Others are queued again, or `failed` once claimed
+        `max_attempts` times (a URL that kills the crawler must not do it forever).
+        """
+        cond = "state = 'in_progress'" + (" AND lease_until < ?" if expired_only else "")
+        params = (now,) if expired_only else ()
+        out = {"done": 0, "queued": 0, "failed": 0}
+        with self._transaction():
+            rows = self.conn.execute(
+                f"SELECT f.pk, f.kind, f.attempts, a.last_recorded FROM frontier f"
+                f" LEFT JOIN articles a ON a.url = f.url AND a.error IS NULL AND a.last_recorded >= f.last_attempt"
+                f" WHERE {cond.replace('state', 'f.state').replace('lease_until', 'f.lease_until')}",
+                params,
+            ).fetchall()
+            for r in rows:
+                if r["kind"] == "article" and r["last_recorded"] is not None:
+                    self.conn.execute(
+                        "UPDATE frontier SET state = 'done', done_at = ?, next_at = NULL, lease_owner = NULL,"
+                        " lease_until = NULL, reason = 'recorded before the interruption' WHERE pk = ?",
+                        (r["last_recorded"], r["pk"]),
+                    )
+                    out["done"] += 1
+                elif max_attempts is not None and r["attempts"] >= max_attempts:
+                    self.conn.execute(
+                        "UPDATE frontier SET state = 'failed', next_at = NULL, lease_owner = NULL, lease_until = NULL,"
+                        " reason = ? WHERE pk = ?",
+                        (f"interrupted {r['attempts']} times while in progress", r["pk"]),
+                    )
+                    out["failed"] += 1
+                else:
+                    self.conn.execute(
+                        "UPDATE frontier SET state = 'queued', next_at = ?, lease_owner = NULL, lease_until = NULL"
+                        " WHERE pk = ?",
+                        (now, r["pk"]),
+                    )
+                    out["queued"] += 1
+        return out
+
+    def frontier_due_hosts(self, now: float) -> list[str]:
+        """Hosts with at least one row due now."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT host FROM frontier WHERE state IN ('queued', 'failed') AND next_at IS NOT NULL"
+            " AND next_at <= ?", (now,))]
+
+    def frontier_next_due(self) -> float | None:
+        """The earliest next_at of any row waiting (due now or later), or None."""
+        return self.conn.execute(
+            "SELECT min(next_at) FROM frontier WHERE state IN ('queued', 'failed') AND next_at IS NOT NULL"
+        ).fetchone()[0]
+
+    def frontier_counts(self) -> dict:
+        """Rows by state and by kind and state, and the failed ones waiting for a retry."""
+        by_state: dict[str, int] = {s: 0 for s in ("queued", "in_progress", "done", "failed", "blocked")}
+        by_kind: dict[str, dict[str, int]] = {}
+        for r in self.conn.execute("SELECT kind, state, count(*) FROM frontier GROUP BY kind, state"):
+            by_state[r[1]] = by_state.get(r[1], 0) + r[2]
+            by_kind.setdefault(r[0], {})[r[1]] = r[2]
+        retry = self.conn.execute(
+            "SELECT count(*), min(next_at) FROM frontier WHERE state = 'failed' AND next_at IS NOT NULL").fetchone()
+        return {"total": sum(by_state.values()), "by_state": by_state, "by_kind": by_kind,
+                "retrying": retry[0], "next_retry_at": retry[1], "next_due_at": self.frontier_next_due()}
+
+    def frontier_reasons(self, state: str, limit: int = 10) -> list[dict]:
+        """The commonest reasons of rows in `state` (failed, blocked), with counts."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT reason, count(*) AS count, max(attempts) AS max_attempts FROM frontier WHERE state = ?"
+            " GROUP BY reason ORDER BY count(*) DESC, reason LIMIT ?", (state, limit))]
+
+    def frontier_hosts(self, limit: int = 10) -> list[dict]:
+        """Hosts with the most rows still to do."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT host, count(*) AS waiting, min(next_at) AS next_at FROM frontier"
+            " WHERE state IN ('queued', 'failed') AND next_at IS NOT NULL"
+            " GROUP BY host ORDER BY count(*) DESC, host LIMIT ?", (limit,))]
+
+    def frontier_row(self, url: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM frontier WHERE url = ?", (url,)).fetchone()
+        return None if row is None else dict(row)
+
+    def frontier_rows(self, *, state: str | None = None, kind: str | None = None) -> list[dict]:
+        where, params = [], []
+        if state is not None:
+            where.append("state = ?")
+            params.append(state)
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        sql = "SELECT * FROM frontier" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY pk"
+        return [dict(r) for r in self.conn.execute(sql, params)]
+
+    def add_records(self, refs: Iterable[RecordRef]) -> None:
+        """Index records that belong to no article (robots.txt, feeds, sitemaps a crawl read);
+        flush the WARC sink first, as for articles."""
+        with self._transaction():
+            for ref in refs:
+                self._insert_record(ref)
+
+    def run_start(self, *, seeds: str | None, options: dict) -> dict:
+        """A new crawl run. It resumes the pass of the latest run when that one did not finish
+        (killed: still `running`; stopped: `interrupted`), else starts the next pass."""
+        with self._transaction():
+            last = self.conn.execute("SELECT pk, pass, state FROM crawl_runs ORDER BY pk DESC LIMIT 1").fetchone()
+            if last is not None and last["state"] == "running":
+                self.conn.execute("UPDATE crawl_runs SET state = 'interrupted' WHERE pk = ?", (last["pk"],))
+            resumed = last is not None and last["state"] != "finished"
+            pass_id = last["pass"] if resumed else (last["pass"] + 1 if last is not None else 1)
+            cur = self.conn.execute(
+                "INSERT INTO crawl_runs (pass, started_at, state, seeds, options) VALUES (?, ?, 'running', ?, ?)",
+                (pass_id, timestamp(), seeds, json.dumps(options, sort_keys=True)),
+            )
+        return {"pk": cur.lastrowid, "pass": pass_id, "resumed": resumed}
+
+    def run_finish(self, pk: int, *, state: str, summary: dict) -> None:
+        """Close a run (`finished`: its pass is complete; `interrupted`: stopped early)."""
+        with self._transaction():
+            self.conn.execute(
+                "UPDATE crawl_runs SET state = ?, finished_at = ?, summary = ? WHERE pk = ?",
+                (state, timestamp(), json.dumps(summary, sort_keys=True), pk),
+            )
+
+    def runs(self, limit: int = 5) -> list[dict]:
+        """The latest crawl runs, newest first, options and summary parsed."""
+        out = []
+        for r in self.conn.execute("SELECT * FROM crawl_runs ORDER BY pk DESC LIMIT ?", (limit,)):
+            row = dict(r)
+            row["options"] = json.loads(row["options"]) if row["options"] else {}
+            row["summary"] = json.loads(row["summary"]) if row["summary"] else None
+            out.append(row)
+        return out

@@ -93,13 +93,10 @@ def plain_query(text: str) -> Optional[str]:
 def fts_candidates(text: str) -> list[str]:
     """FTS5 queries to try in order: `text` as written when it uses FTS5-only syntax, then the
     lenient translation. Empty when nothing in `text` can match."""
-    candidates = []
-    if _FTS_ONLY.search(text):
-        candidates.append(text)
     lenient = plain_query(text)
-    if lenient is not None and lenient not in candidates:
-        candidates.append(lenient)
-    return candidates
+    if lenient is None:  # not a letter or digit in it: no FTS5 query could match either
+        return []
+    return [text, lenient] if _FTS_ONLY.search(text) and text != lenient else [lenient]
 
 
 def parse_post_ref(arg: str) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from archiver.errors import StorageError
 from archiver.models import RecordRef
 
 __all__ = ["Payload", "WarcSink", "record_digest", "warc_date", "clean_target_uri", "http_header",
-           "compression_level", "REVISIT_PROFILE", "WARC_FIELDS"]
+           "compression_level", "REVISIT_PROFILE", "WARC_FIELDS", "recover_open_files"]
 
 WARC_VERSION = b"WARC/1.1"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
@@ -703,3 +703,73 @@ def _why(e: BaseException) -> str:
     if isinstance(e, OSError) and e.errno is not None:
         return f"{errno.errorcode.get(e.errno, e.errno)}: {e.strerror}"
     return f"{type(e).__name__}: {e}"
+
+
+# ---- crash recovery ------------------------------------------------------------------------
+
+
+def recover_open_files(warc_dir: Path) -> list[tuple[str, int, str]]:
+    """Finish the `.open` files a writer left when it died (kill -9, power loss); call under the
+    archive lock, so no live writer owns them.
+
+    Each file keeps its complete gzip members (one record each) and loses a torn tail, is fsynced
+    and renamed to its final name; `(name, size, sha256)` is returned for each, so the caller
+    records it like any closed file. A file without one complete member is removed. Nothing the
+    index points at is lost: records are fsynced (`WarcSink.flush`) before their rows commit.
+    """
+    warc_dir = Path(warc_dir)
+    out: list[tuple[str, int, str]] = []
+    try:
+        leftovers = sorted(warc_dir.glob("*" + OPEN_SUFFIX))
+    except OSError:
+        return out
+    for open_path in leftovers:
+        final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+        if final.exists():
+            continue  # never overwrite a closed file; verify reports the stray .open
+        try:
+            keep = _complete_members_end(open_path)
+            if keep == 0:
+                os.unlink(open_path)
+                continue
+            digest = hashlib.sha256()
+            with open(open_path, "r+b") as fh:
+                fh.truncate(keep)
+                fh.flush()
+                os.fsync(fh.fileno())
+                fh.seek(0)
+                for block in iter(lambda: fh.read(_CHUNK), b""):
+                    digest.update(block)
+            os.rename(open_path, final)
+        except OSError as e:
+            raise StorageError(f"cannot recover {open_path}: {_why(e)}") from e
+        out.append((final.name, keep, digest.hexdigest()))
+    if out:
+        _fsync_dir(warc_dir)
+    return out
+
+
+def _complete_members_end(path: Path) -> int:
+    """Offset just past the last complete gzip member of a run of members from offset 0."""
+    good_end = 0
+    offset = 0  # file offset of the next byte fed to the decompressor
+    d = zlib.decompressobj(31)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            data = chunk
+            while data:
+                try:
+                    d.decompress(data, _CHUNK)  # output discarded, bounded per call
+                except zlib.error:
+                    return good_end  # garbage after the last good member (a torn write)
+                if d.eof:
+                    rest = d.unused_data
+                    offset += len(data) - len(rest)
+                    good_end = offset
+                    data = rest
+                    d = zlib.decompressobj(31)
+                else:
+                    tail = d.unconsumed_tail
+                    offset += len(data) - len(tail)
+                    data = tail
+    return good_end

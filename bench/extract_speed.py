@@ -265,7 +265,7 @@ class Gen:
     def site_header(self) -> str:
         r = self.rng
         items = "".join(f'<li class="menu-item menu-item-{i}"><a href="https://news.example/{self.rng.choice(WORDS)}/{i}">'
-                        f"{self.rng.choice(WORDS).title()}</a></li>" for i in range(r.randrange(30, 160)))
+                        f"{self.rng.choice(WORDS).title()}</a></li>" for i in range(r.randrange(40, 190)))
         social = "".join(f'<a class="social-{n}" href="https://{h}/NewsExample" aria-label="{n}">{self.svg(r.randrange(200, 900))}</a>'
                          for n, h in (("twitter", "twitter.com"), ("facebook", "www.facebook.com"),
                                       ("instagram", "www.instagram.com"), ("youtube", "www.youtube.com")))

@@ -53,7 +53,7 @@ _SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "â
 
 _ANCHORS = etree.XPath(".//a[@href]")
 _QUERIES: dict[str, etree.XPath] = {}
-_LINK_MARKERS = ("bsky.app/profile/", "bsky.dev/profile/", "at://")
+_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
@@ -102,8 +102,8 @@ def at_uri(post_id: str) -> str:
 def detect(doc: Document) -> Iterable[Detected]:
     """Every Bluesky post in the article body (chrome excluded), in document order.
 
-    Every form contains `bsky` (bsky.app, embed.bsky.app, app.bsky.feed.post in at:// URIs and
-    in `data-bluesky-uri`), so a page without it costs one bytes.find().
+    Every form contains `bsky` (bsky.app, main.bsky.dev, embed.bsky.app, and app.bsky.feed.post in
+    at:// URIs and `data-bluesky-uri`), so a page without it costs one bytes.find().
     """
     if not doc.has(b"bsky"):
         return []
@@ -119,21 +119,17 @@ def detect(doc: Document) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document) -> list:
-    """One union query (document order) over what the raw page's markers call for."""
-    parts = ["//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]"]
-    if doc.has(b"bluesky"):
-        parts.append("//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]")
-    in_hrefs, in_text = [], []
-    for marker in _LINK_MARKERS:
-        kinds = doc.where(marker.encode())
-        if kinds & {"a", "unknown"}:
-            in_hrefs.append(f"contains(., '{marker}')")
-        if kinds & {"text", "unknown"}:
-            in_text.append(f"contains(., '{marker}')")
-    if in_hrefs:
-        parts.append("//a/@href[" + " or ".join(in_hrefs) + "]")
-    if in_text:
-        parts.append("/descendant::text()[" + " or ".join(in_text) + "]")
+    """One union query (document order); link and text parts only where `bsky` occurs there.
+
+    The raw-page scan for `bsky` is the one `detect` already did (cached on the Document).
+    """
+    parts = ["//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]",
+             "//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]"]
+    kinds = doc.where(b"bsky")
+    if kinds & {"a", "unknown"}:
+        parts.append("//a/@href[contains(., 'bsky')]")
+    if kinds & {"text", "unknown"}:
+        parts.append("/descendant::text()[contains(., 'bsky')]")
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -180,7 +176,7 @@ class _Scan:
             src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
             m = _IFRAME_SRC.match(src)
             if m:
-                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", self.doc.context(el))
+                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", _widget_context(self.doc, el))
 
     def blockquote(self, el) -> None:
         """blockquote.bluesky-embed: the id from `data-bluesky-uri`, else its last post link.
@@ -245,6 +241,22 @@ def _running_text(el) -> bool:
     if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
         return False
     return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+def _widget_context(doc: Document, el) -> str:
+    """Context of a widget (iframe, script) that holds no prose of its own.
+
+    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
+    the element before it, never the whole article body a bare widget often sits in (reading
+    that is slow on a long live blog, and useless as context).
+    """
+    parent = el.getparent()
+    if parent is not None and len(parent) <= _SMALL_WRAPPER:
+        return doc.context(el)
+    prev = el.getprevious()
+    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
+        prev = prev.getprevious()
+    return doc.context(prev) if prev is not None and len(prev) <= _SMALL_WRAPPER else ""
 
 
 # =============================================================================================

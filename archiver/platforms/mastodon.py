@@ -73,7 +73,7 @@ _KNOWN_INSTANCES = frozenset({
 
 _ANCHORS = etree.XPath(".//a[@href]")
 _QUERIES: dict[str, etree.XPath] = {}
-_LINK_MARKERS = ("/@", "/users/")
+_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
@@ -126,13 +126,11 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 
 def detect(doc: Document) -> Iterable[Detected]:
     """Every Mastodon status embedded or linked in the article body (chrome excluded)."""
-    embeds = doc.has(b"mastodon-embed") or doc.has(b"data-embed-url")
-    iframes = embeds or doc.has(b"/embed")
-    links = doc.has(b"/@") or doc.has(b"/users/")
-    if not (embeds or iframes or links):
+    markers = _markers(doc)
+    if not markers:
         return []
     scan = _Scan(doc)
-    for node in _candidates(doc, embeds, iframes, links):
+    for node in _candidates(doc, markers):
         if not isinstance(node, str):
             scan.element(node)
         elif node.is_attribute:
@@ -142,27 +140,32 @@ def detect(doc: Document) -> Iterable[Detected]:
     return scan.results()
 
 
-def _candidates(doc: Document, embeds: bool, iframes: bool, links: bool) -> list:
-    parts = []
-    if embeds:
-        parts.append("//blockquote[contains(@class, 'mastodon-embed') or @data-embed-url]")
-    if iframes:
-        parts.append("//iframe[contains(@src, '/embed') or contains(@data-src, '/embed')"
-                     " or contains(@class, 'mastodon-embed')]")
-    if links:
-        in_hrefs, in_text = [], []
-        for marker in _LINK_MARKERS:
-            kinds = doc.where(marker.encode())
-            if kinds & {"a", "unknown"}:
-                in_hrefs.append(f"contains(., '{marker}')")
-            if kinds & {"text", "unknown"}:
-                in_text.append(f"contains(., '{marker}')")
-        if in_hrefs:
-            parts.append("//a/@href[" + " or ".join(in_hrefs) + "]")
-        if in_text:
-            parts.append("/descendant::text()[" + " or ".join(in_text) + "]")
-    if not parts:
-        return []
+def _markers(doc: Document) -> list[bytes]:
+    """Which of `/@` and `/users/` the raw page holds: every form's URL has one of them.
+
+    `/users/<u>/statuses/` is looked for only where `/status` occurs, a marker the tweet detector
+    (run first) has already scanned for, so most pages cost a single scan here.
+    """
+    found = [b"/@"] if doc.has(b"/@") else []
+    if doc.has(b"/status") and doc.has(b"/users/"):
+        found.append(b"/users/")
+    return found
+
+
+def _candidates(doc: Document, markers: list[bytes]) -> list:
+    """One union query (document order): embed markup by name tests (cheap), links and text
+    only where the markers occur in an <a> or in running text."""
+    parts = ["//blockquote[contains(@class, 'mastodon-embed') or @data-embed-url]",
+             "//iframe[contains(@src, '/embed') or contains(@data-src, '/embed') or contains(@class, 'mastodon-embed')]"]
+    in_hrefs, in_text = False, False
+    for marker in markers:
+        kinds = doc.where(marker)
+        in_hrefs = in_hrefs or bool(kinds & {"a", "unknown"})
+        in_text = in_text or bool(kinds & {"text", "unknown"})
+    if in_hrefs:
+        parts.append("//a/@href[contains(., '/@') or contains(., '/users/')]")
+    if in_text:
+        parts.append("/descendant::text()[contains(., '/@') or contains(., '/users/')]")
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -210,7 +213,7 @@ class _Scan:
         src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
         m = _EMBED_SRC.match(src)
         if m and (m.group("embed") or "mastodon-embed" in (el.get("class") or "")):
-            self.post(_ref(m), "iframe", self.doc.context(el), is_link=False)
+            self.post(_ref(m), "iframe", _widget_context(self.doc, el), is_link=False)
 
     def blockquote(self, el) -> None:
         """blockquote.mastodon-embed (Mastodon 4.3+): `data-embed-url`, else its status link."""
@@ -249,6 +252,22 @@ def _running_text(el) -> bool:
     if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
         return False
     return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+def _widget_context(doc: Document, el) -> str:
+    """Context of a widget (iframe, script) that holds no prose of its own.
+
+    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
+    the element before it, never the whole article body a bare widget often sits in (reading
+    that is slow on a long live blog, and useless as context).
+    """
+    parent = el.getparent()
+    if parent is not None and len(parent) <= _SMALL_WRAPPER:
+        return doc.context(el)
+    prev = el.getprevious()
+    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
+        prev = prev.getprevious()
+    return doc.context(prev) if prev is not None and len(prev) <= _SMALL_WRAPPER else ""
 
 
 # =============================================================================================

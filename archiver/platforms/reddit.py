@@ -63,7 +63,7 @@ _EMBED_CLASSES = ("reddit-embed-bq", "reddit-card")
 
 _ANCHORS = etree.XPath(".//a[@href]")
 _QUERIES: dict[str, etree.XPath] = {}
-_LINK_MARKERS = ("/comments/", "redd.it/", "/s/", "/gallery/")
+_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
@@ -105,7 +105,7 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 
 def detect(doc: Document) -> Iterable[Detected]:
     """Every Reddit post embedded or linked in the article body (chrome excluded)."""
-    if not doc.has(b"reddit", b"redd.it"):
+    if not doc.has(b"redd"):  # reddit.com, redditmedia.com, redd.it: one scan of the raw page
         return []
     scan = _Scan(doc)
     for node in _candidates(doc):
@@ -119,26 +119,17 @@ def detect(doc: Document) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document) -> list:
-    parts = []
-    if doc.has(b"reddit-embed-bq", b"reddit-card"):
-        parts.append("//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]")
-    if doc.has(b"/comments/", b"/gallery/"):
-        parts.append("//iframe[(contains(@src, 'reddit') or contains(@data-src, 'reddit'))"
-                     " and (contains(@src, '/comments/') or contains(@data-src, '/comments/'))]")
-    in_hrefs, in_text = [], []
-    for marker in _LINK_MARKERS:
-        kinds = doc.where(marker.encode())
-        if kinds & {"a", "unknown"}:
-            in_hrefs.append(f"contains(., '{marker}')")
-        if kinds & {"text", "unknown"}:
-            in_text.append(f"contains(., '{marker}')")
-    if in_hrefs:
-        parts.append("//a/@href[(contains(., 'reddit') or contains(., 'redd.it')) and (" + " or ".join(in_hrefs) + ")]")
-    if in_text:
-        parts.append("/descendant::text()[(contains(., 'reddit') or contains(., 'redd.it')) and ("
-                     + " or ".join(in_text) + ")]")
-    if not parts:
-        return []
+    """One union query (document order); link and text parts only where `redd` occurs there.
+
+    The raw-page scan for `redd` is the one `detect` already did (cached on the Document).
+    """
+    parts = ["//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]",
+             "//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]"]
+    kinds = doc.where(b"redd")
+    if kinds & {"a", "unknown"}:
+        parts.append("//a/@href[contains(., 'redd')]")
+    if kinds & {"text", "unknown"}:
+        parts.append("/descendant::text()[contains(., 'redd')]")
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -173,7 +164,7 @@ class _Scan:
             self.blockquote(el)
         else:
             src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
-            self.post(parse_post_url(src), "iframe", self.doc.context(el))
+            self.post(parse_post_url(src), "iframe", _widget_context(self.doc, el))
 
     def blockquote(self, el) -> None:
         """blockquote.reddit-embed-bq (current) or .reddit-card (legacy): its first post link;
@@ -222,6 +213,22 @@ def _running_text(el) -> bool:
     if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
         return False
     return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+def _widget_context(doc: Document, el) -> str:
+    """Context of a widget (iframe, script) that holds no prose of its own.
+
+    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
+    the element before it, never the whole article body a bare widget often sits in (reading
+    that is slow on a long live blog, and useless as context).
+    """
+    parent = el.getparent()
+    if parent is not None and len(parent) <= _SMALL_WRAPPER:
+        return doc.context(el)
+    prev = el.getprevious()
+    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
+        prev = prev.getprevious()
+    return doc.context(prev) if prev is not None and len(prev) <= _SMALL_WRAPPER else ""
 
 
 # =============================================================================================

@@ -47,7 +47,11 @@ _RESERVED = frozenset(
 )
 
 _QUERIES: dict[str, etree.XPath] = {}
-_LINK_MARKERS = ("t.me/", "telegram.me/", "telegram.dog/")
+# The gate's own markers (their scans are cached). `telegram.` sits inside quoted values, where
+# `where()` can tell it is no link text; a bare `telegram` would also hit the `data-telegram-post`
+# attribute name, which it cannot classify, and cost a scan of every text node.
+_LINK_MARKERS = (b"t.me/", b"telegram.")
+_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
@@ -73,7 +77,7 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 
 def detect(doc: Document) -> Iterable[Detected]:
     """Every Telegram post embedded (widget script, iframe) or linked in the article body."""
-    if not doc.has(b"t.me/", b"telegram.me/", b"telegram.dog/", b"data-telegram-post"):
+    if not doc.has(b"t.me/", b"telegram."):  # telegram.me/, telegram.dog/, the widget's telegram.org script
         return []
     scan = _Scan(doc)
     for node in _candidates(doc):
@@ -87,24 +91,17 @@ def detect(doc: Document) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document) -> list:
-    parts = []
-    if doc.has(b"data-telegram-post"):
-        parts.append("//script[@data-telegram-post]")
-    if doc.has(b"embed=1"):
-        parts.append("//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]")
-    in_hrefs, in_text = [], []
+    """One union query (document order); link and text parts only where the markers occur there."""
+    parts = ["//script[@data-telegram-post]", "//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]"]
+    in_hrefs, in_text = False, False
     for marker in _LINK_MARKERS:
-        kinds = doc.where(marker.encode())
-        if kinds & {"a", "unknown"}:
-            in_hrefs.append(f"contains(., '{marker}')")
-        if kinds & {"text", "unknown"}:
-            in_text.append(f"contains(., '{marker}')")
+        kinds = doc.where(marker)
+        in_hrefs = in_hrefs or bool(kinds & {"a", "unknown"})
+        in_text = in_text or bool(kinds & {"text", "unknown"})
     if in_hrefs:
-        parts.append("//a/@href[" + " or ".join(in_hrefs) + "]")
+        parts.append("//a/@href[contains(., 't.me/') or contains(., 'telegram.')]")
     if in_text:
-        parts.append("/descendant::text()[" + " or ".join(in_text) + "]")
-    if not parts:
-        return []
+        parts.append("/descendant::text()[contains(., 't.me/') or contains(., 'telegram.')]")
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -127,17 +124,16 @@ class _Scan:
             return
         if el.tag == "script":
             # <script src=".../telegram-widget.js" data-telegram-post="channel/123">: the widget
-            # draws the post where the script stands, so the context is the script's block.
+            # draws the post where the script stands, so the context is what surrounds it.
             m = _DATA_POST.fullmatch(el.get("data-telegram-post") or "")
-            parent = el.getparent()
             if m:
                 self.post(_post_id(m.group("channel"), m.group("msg")), "script",
-                          self.doc.context(parent if parent is not None else el), m.group("channel"))
+                          _widget_context(self.doc, el), m.group("channel"))
             return
         src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
         m = _POST_HREF.match(src)
         if m:
-            self.post(_post_id(m.group("channel"), m.group("msg")), "iframe", self.doc.context(el), m.group("channel"))
+            self.post(_post_id(m.group("channel"), m.group("msg")), "iframe", _widget_context(self.doc, el), m.group("channel"))
 
     def anchor(self, a) -> None:
         m = _POST_HREF.match(self.doc.absolute(a.get("href")) or "")
@@ -161,6 +157,22 @@ def _running_text(el) -> bool:
     if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
         return False
     return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+def _widget_context(doc: Document, el) -> str:
+    """Context of a widget (iframe, script) that holds no prose of its own.
+
+    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
+    the element before it, never the whole article body a bare widget often sits in (reading
+    that is slow on a long live blog, and useless as context).
+    """
+    parent = el.getparent()
+    if parent is not None and len(parent) <= _SMALL_WRAPPER:
+        return doc.context(el)
+    prev = el.getprevious()
+    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
+        prev = prev.getprevious()
+    return doc.context(prev) if prev is not None and len(prev) <= _SMALL_WRAPPER else ""
 
 
 # =============================================================================================

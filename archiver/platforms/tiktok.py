@@ -246,7 +246,8 @@ def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRe
 
 def created_at(video_id: str) -> Optional[str]:
     """When a video was posted, from its id: the high 32 bits are Unix seconds (TikTok's ids, like
-    Twitter's, are time-ordered; thumbnail URLs repeat the same second). None when implausible."""
+    Twitter's, are time-ordered; the oEmbed fixture's thumbnail, made on upload, is stamped 9 s
+    later). None when implausible."""
     try:
         when = datetime.fromtimestamp(int(video_id) >> 32, tz=timezone.utc)
     except (ValueError, OverflowError, OSError):
