@@ -11,6 +11,7 @@ import fcntl
 import functools
 import logging
 import platform as pyplatform
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ from archiver.index import Index
 from archiver.models import STATUSES, Article, ArticleResult, Embed, Media, Post, RecordRef
 from archiver.platforms import platform_for
 from archiver.postpage import write_post_pages
-from archiver.warc import WarcSink, clean_target_uri, recover_open_files
+from archiver.warc import WarcSink, check_prefix, clean_target_uri, recover_open_files, unrecorded_closed_files
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Archive:
     def __init__(self, config: Config):
         self.config = config
         root = Path(config.archive)
+        check_prefix(config.warc_prefix)  # before anything globs or writes with it (ValueError)
         try:
             config.warc_dir.mkdir(parents=True, exist_ok=True)
             self._lock_file = open(root / ".lock", "a+")
@@ -88,9 +90,14 @@ class Archive:
         # every call goes through the lock (re-entrant: callers may hold it around a few calls).
         self.index_lock = threading.RLock()
         self.index: Index = _LockedIndex(Index(config.index_path), self.index_lock)  # type: ignore[assignment]
-        # `.open` files a killed process left: keep their complete records, close them.
+        # `.open` files a killed process left: keep their complete records, close them (and
+        # record a file it closed without recording: killed between rename and index write).
         for name, size, sha256 in recover_open_files(config.warc_dir):
             log.warning("recovered %s, left open by an interrupted run", name)
+            self.index.record_warc_file(name, size, sha256)
+        recorded = {f["name"] for f in self.index.warc_files()}
+        for name, size, sha256 in unrecorded_closed_files(config.warc_dir, config.warc_prefix, recorded):
+            log.warning("recorded %s, closed by an interrupted run", name)
             self.index.record_warc_file(name, size, sha256)
         info_operator = config.operator
         self.sink = WarcSink(
@@ -149,6 +156,42 @@ class CaptureSummary:
             out[p.status] = out.get(p.status, 0) + 1
         return out
 
+    def failures(self) -> dict[str, int]:
+        """What `failed` counts, by kind of failure (`failure_kind`): so a summary can say why."""
+        reasons = [r.article.error for r in self.results if r.article.error]
+        reasons += [p.status_reason for p in self.posts if p.status == "failed"]
+        reasons += [m.error for p in self.posts for m in p.media if not m.captured]
+        out: dict[str, int] = {}
+        for reason in reasons:
+            kind = failure_kind(reason)
+            out[kind] = out.get(kind, 0) + 1
+        return out
+
+
+# Error texts (fetch's, and the evidence platforms build from them) -> a short kind, first match wins.
+_FAILURE_KINDS = (
+    (re.compile(r"--max-time|timed out|time-?out", re.I), "timeout"),
+    (re.compile(r"--max-size"), "too large"),
+    (re.compile(r"redirect loop"), "redirect loop"),
+    (re.compile(r"more than \d+ redirects"), "too many redirects"),
+    (re.compile(r"^refused|[;:] refused"), "refused"),
+    (re.compile(r"Retry-After"), "rate limited"),
+    (re.compile(r"body cut short"), "cut short"),
+    (re.compile(r"TLS error"), "TLS error"),
+    (re.compile(r"connection failed"), "connection failed"),
+    (re.compile(r"\bHTTP (\d{3})\b"), r"HTTP \1"),
+)
+
+
+def failure_kind(reason: Optional[str]) -> str:
+    """`timeout`, `HTTP 503`, `redirect loop`, ...: what a failure's text says went wrong."""
+    text = reason or ""
+    for pattern, kind in _FAILURE_KINDS:
+        m = pattern.search(text)
+        if m:
+            return m.expand(kind)
+    return text.split(":", 1)[0].strip()[:40] or "unknown"
+
 
 def capture(
     config: Config,
@@ -201,11 +244,12 @@ def capture_article(archive: Archive, url: str, *, resnapshot: bool = True,
         return result
 
     doc = extract.parse_html(page.body, base_url=page.final_url, content_type=page.content_type)
+    refused: list[str] = []  # URLs never asked for (private address, not http): output and metadata
     article.title = doc.title
     found = extract.find_embeds(doc)
     result.profiles = list(found.profiles)
     if archive.config.requisites:
-        result.requisites = _capture_requisites(fetcher, extract.find_requisites(doc))
+        result.requisites = _capture_requisites(fetcher, extract.find_requisites(doc), refused=refused)
 
     embeds, link_records = _resolve_short_links(fetcher, found.embeds)
     result.embeds = embeds
@@ -213,7 +257,7 @@ def capture_article(archive: Archive, url: str, *, resnapshot: bool = True,
     lookup = None if resnapshot else (lambda key: _held_post(archive, key, held))
     result.posts = _snapshot_posts(fetcher, embeds, link_records, held=lookup)
     fresh = [p for p in result.posts if (p.platform, p.id) not in held]
-    _capture_media(fetcher, fresh, known=None if resnapshot else held_media(archive, fresh))
+    _capture_media(fetcher, fresh, known=None if resnapshot else held_media(archive, fresh), refused=refused)
     if held:  # `replace` shares the lists, so requisites and problems land in `result`
         result.problems += capture_embed_assets(archive, replace(result, posts=[
             p for p in result.posts if (p.platform, p.id) not in held or not _embed_assets_taken(archive, p)]))
@@ -221,7 +265,8 @@ def capture_article(archive: Archive, url: str, *, resnapshot: bool = True,
     else:
         result.problems += capture_embed_assets(archive, result)
         write_post_pages(archive.sink, archive.index, result)
-    _write_metadata(archive, result, page)
+    result.problems[:0] = refused
+    _write_metadata(archive, result, page, refused)
     _commit(archive, result, held=held)
     return result
 
@@ -269,8 +314,16 @@ def _fetch_many(fetcher: Fetcher, urls: list[str], *, want_body: Callable[[str],
         return {u: f.result() for u, f in futures.items()}
 
 
-def _capture_requisites(fetcher: Fetcher, urls: list[str]) -> list[RecordRef]:
-    """What `wget -p` takes: stylesheets (and what they import), images, scripts, icons."""
+def _refusal(what: str, res: FetchResult) -> str:
+    """`refused requisite URL [-> hop]: why` for a URL (or a redirect hop of it) check_url refused."""
+    hop = f" -> {res.redirects[-1]}" if res.redirects else ""
+    return f"refused {what} {res.url}{hop}: {(res.error or '').removeprefix('refused: ')}"
+
+
+def _capture_requisites(fetcher: Fetcher, urls: list[str],
+                        refused: Optional[list[str]] = None) -> list[RecordRef]:
+    """What `wget -p` takes: stylesheets (and what they import), images, scripts, icons.
+    Refusals (private addresses, other schemes, also after a redirect) go to `refused`."""
     records: list[RecordRef] = []
     done: set[str] = set()
     todo = list(dict.fromkeys(urls))
@@ -285,6 +338,8 @@ def _capture_requisites(fetcher: Fetcher, urls: list[str]) -> list[RecordRef]:
             records.extend(res.records)
             if res.error:
                 log.info("requisite %s: %s", u, res.error)
+            if res.refused and refused is not None:
+                refused.append(_refusal("requisite", res))
             ctype = (res.content_type or "").lower()
             if res.body and ("css" in ctype or res.final_url.split("?")[0].endswith(".css")):
                 text = res.body.decode("utf-8", "replace")
@@ -339,7 +394,8 @@ def _snapshot_posts(fetcher: Fetcher, embeds: list[Embed], link_records: dict,
 
 
 def _capture_media(fetcher: Fetcher, posts: list[Post],
-                   known: Optional[dict[str, tuple[Media, RecordRef]]] = None) -> None:
+                   known: Optional[dict[str, tuple[Media, RecordRef]]] = None,
+                   refused: Optional[list[str]] = None) -> None:
     """Every media file once per run; identical bytes already held become revisits.
 
     Files in `known` (held by the archive: rechecks, incremental captures) are not fetched
@@ -359,6 +415,8 @@ def _capture_media(fetcher: Fetcher, posts: list[Post],
             res = fetched[media.url]
             post.records.extend(r for r in res.records if r not in post.records)
             _apply(media, res)
+            if res.refused and refused is not None:
+                refused.append(_refusal(f"{post.platform}:{post.id} media", res))
             if media.kind == "hls" and res.ok and res.body:
                 _capture_hls(fetcher, post, media, res)
 
@@ -388,8 +446,10 @@ def _capture_hls(fetcher: Fetcher, post: Post, media: Media, res: FetchResult) -
             break
 
 
-def _write_metadata(archive: Archive, result: ArticleResult, page: FetchResult) -> None:
-    """One warc-fields record per article listing the posts found (never JSON at the article URL)."""
+def _write_metadata(archive: Archive, result: ArticleResult, page: FetchResult,
+                    refused: Iterable[str] = ()) -> None:
+    """One warc-fields record per article listing the posts found (never JSON at the article URL),
+    and the URLs refused on the way (`refused: requisite URL: why`)."""
     fields: list[tuple[str, str]] = [("software", SOFTWARE), ("article", result.article.url)]
     if result.article.title:
         fields.append(("title", result.article.title))
@@ -400,6 +460,8 @@ def _write_metadata(archive: Archive, result: ArticleResult, page: FetchResult) 
         fields.append(("post", f"{embed.platform}:{embed.id} {status} {embed.url} forms={','.join(embed.forms)}"))
     for profile in result.profiles:
         fields.append(("profile", profile))
+    for text in refused:
+        fields.append(("refused", " ".join(text.removeprefix("refused ").split())))
     response = page.response
     ref = archive.sink.write_metadata(
         page.final_url, fields, concurrent_to=response.record_id if response else None

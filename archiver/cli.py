@@ -76,6 +76,34 @@ def _header(value: str) -> tuple[str, str]:
     return name.strip(), val.strip()
 
 
+def _warc_prefix(ctx, param, value: Optional[str]) -> Optional[str]:
+    """--warc-prefix: a plain file name start, so WARC files land in DIR/warcs/ and nowhere else."""
+    from archiver.warc import check_prefix
+
+    try:
+        return None if value is None else check_prefix(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _proxy_url(ctx, param, value: Optional[str]) -> Optional[str]:
+    """--proxy: scheme://[user:password@]host:port; the password is never echoed back."""
+    if value is None:
+        return None
+    from archiver.fetch import redact
+
+    url = value if "://" in value else "http://" + value  # requests takes host:port as http
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018
+        ok = parts.scheme in ("http", "https", "socks4", "socks4a", "socks5", "socks5h") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise click.BadParameter(f"not a proxy URL: {redact(url)} (e.g. http://proxy.example:3128)")
+    return value
+
+
 def _valid_url(url: str) -> Optional[str]:
     """Why `url` cannot be captured, or None."""
     try:
@@ -88,12 +116,24 @@ def _valid_url(url: str) -> Optional[str]:
     return None
 
 
+def _refused(url: str, allow_private: bool) -> Optional[str]:
+    """Why `url` is refused before any request (a private address, a local name), or None."""
+    from archiver.errors import BlockedURL
+    from archiver.fetch import check_url
+
+    try:
+        check_url(url, allow_private=allow_private)
+    except BlockedURL as exc:
+        return exc.reason
+    return None
+
+
 @cli.command()
 @click.argument("urls", nargs=-1)
 @click.option("-i", "--input", "input_file", type=click.File("r"), help="Read URLs from FILE, one a line ('-' for stdin).")
 @archive_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per post on stdout.")
-@click.option("--proxy", help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
+@click.option("--proxy", callback=_proxy_url, help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates (default: REQUESTS_CA_BUNDLE).")
 @click.option("--user-agent", help="User-Agent header (default names the project and a contact URL).")
 @click.option("--header", "headers", multiple=True, help="Extra request header NAME:VALUE (repeatable).")
@@ -103,7 +143,8 @@ def _valid_url(url: str) -> Optional[str]:
 @click.option("--max-size", type=_Size(), default="2GB", show_default=True, help="Per resource; larger ones are cut and marked WARC-Truncated.")
 @click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Extra attempts on transient failures.")
 @click.option("--warc-max-size", type=_Size(), default="1GB", show_default=True, help="Rotate WARC files at this size.")
-@click.option("--warc-prefix", default="archiver", show_default=True, help="WARC file name prefix.")
+@click.option("--warc-prefix", default="archiver", show_default=True, callback=_warc_prefix,
+              help="WARC file name prefix (letters, digits, '.', '_', '-').")
 @click.option("--operator", help="Operator contact for the warcinfo record.")
 @click.option("--no-requisites", is_flag=True, help="Do not capture the article's stylesheets, images and scripts.")
 @click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
@@ -126,7 +167,7 @@ def capture(urls, input_file, archive, as_json, proxy, ca_bundle, user_agent, he
         raise click.UsageError("give at least one URL, or -i FILE")
     good, bad = [], 0
     for url in wanted:
-        why = _valid_url(url)
+        why = _valid_url(url) or _refused(url, allow_private)
         if why:
             click.echo(f"error: {url!r}: {why}", err=True)
             bad += 1
@@ -210,6 +251,10 @@ def _print_summary(summary) -> None:
         f"media {sum(1 for m in media if m.captured)}/{len(media)} captured",
         err=True,
     )
+    failures = summary.failures()  # e.g. "3 failed: 2 timeout, 1 HTTP 503"
+    if failures:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(failures.items(), key=lambda kv: (-kv[1], kv[0])))
+        click.echo(f"{sum(failures.values())} failed: {kinds}", err=True)
 
 
 @cli.command()
@@ -244,7 +289,7 @@ def export(archive, fmt, changed_since):
 @click.argument("sources", nargs=-1)
 @click.option("--base-url", help="Resolve relative links in files and stdin against this URL.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
-@click.option("--proxy", help="Proxy for URL sources (default: HTTP(S)_PROXY).")
+@click.option("--proxy", callback=_proxy_url, help="Proxy for URL sources (default: HTTP(S)_PROXY).")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates for URL sources.")
 @click.option("--user-agent", help="User-Agent for URL sources.")
 @click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
@@ -490,7 +535,7 @@ def show_cmd(post, archive, as_json):
 @click.option("--platform", help="Only posts from this platform (twitter; x is the same).")
 @click.option("--status", type=click.Choice(STATUSES), help="Only posts whose current status is this.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per post checked on stdout.")
-@click.option("--proxy", help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
+@click.option("--proxy", callback=_proxy_url, help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates (default: REQUESTS_CA_BUNDLE).")
 @click.option("--user-agent", help="User-Agent header (default names the project and a contact URL).")
 @click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
@@ -565,3 +610,146 @@ def main() -> None:  # pragma: no cover - console entry alias
     except ArchiverError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(ExitStatus.USAGE)
+
+
+# --- crawl and status (issue #5) ------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("seeds_file", metavar="SEEDS", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@archive_option
+@click.option("--every", type=_Duration(), help="Keep running: start a pass every DURATION (30m, 1h, 7d).")
+@click.option("--passes", type=click.IntRange(1), help="With --every: stop after N passes.")
+@click.option("--since", metavar="DATE", help="Only feed and sitemap entries dated at or after DATE "
+              "(ISO 8601, or a duration meaning that long ago: 7d); undated entries are kept.")
+@click.option("--depth", type=click.IntRange(0, 20), default=0, show_default=True,
+              help="Follow links in articles N levels deep, within scope.")
+@click.option("--include", multiple=True, metavar="REGEX",
+              help="Queue listed and linked URLs only if they match (repeatable; default: links on the same site).")
+@click.option("--exclude", multiple=True, metavar="REGEX", help="Never queue URLs that match (repeatable).")
+@click.option("--ignore-robots", is_flag=True, help="Do not fetch or obey robots.txt (the decision is still recorded).")
+@click.option("--per-host", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Requests in flight per host (media CDN hosts take at least 4).")
+@click.option("--delay", type=_Duration(), default="0s", show_default=True,
+              help="Minimum gap between request starts on one host (robots.txt Crawl-delay raises it).")
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Articles captured at once, on different hosts.")
+@click.option("--recapture-after", type=_Duration(), help="Capture an article again once this old (default: never).")
+@click.option("--max-attempts", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Give a URL up after this many transient failures.")
+@click.option("--retry-wait", type=_Duration(), default="5m", show_default=True,
+              help="Wait before retrying a transient failure, doubled each attempt.")
+@click.option("--json", "as_json", is_flag=True, help="Each pass's summary as a JSON line on stdout.")
+@click.option("--proxy", callback=_proxy_url, help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates (default: REQUESTS_CA_BUNDLE).")
+@click.option("--user-agent", help="User-Agent header; robots.txt rules are matched on its first word.")
+@click.option("--header", "headers", multiple=True, help="Extra request header NAME:VALUE (repeatable).")
+@click.option("--cookies", type=click.Path(exists=True, dir_okay=False), help="Netscape cookies.txt to send.")
+@click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
+@click.option("--max-time", type=_Duration(), default="15m", show_default=True, help="Total deadline per exchange.")
+@click.option("--max-size", type=_Size(), default="2GB", show_default=True, help="Per resource; larger ones are cut.")
+@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
+              help="Quick extra attempts inside one fetch (seconds apart); longer waits go to the frontier.")
+@click.option("--warc-max-size", type=_Size(), default="1GB", show_default=True, help="Rotate WARC files at this size.")
+@click.option("--warc-prefix", default="archiver", show_default=True, callback=_warc_prefix,
+              help="WARC file name prefix (letters, digits, '.', '_', '-').")
+@click.option("--operator", help="Operator contact for the warcinfo record.")
+@click.option("--no-requisites", is_flag=True, help="Do not capture the articles' stylesheets, images and scripts.")
+@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
+@click.option("--record-credentials", is_flag=True, help="Keep Cookie/Authorization headers in WARC request records.")
+def crawl(seeds_file, archive, every, passes, since, depth, include, exclude, ignore_robots, per_host, delay,
+          workers, recapture_after, max_attempts, retry_wait, as_json, proxy, ca_bundle, user_agent, headers,
+          cookies, timeout, max_time, max_size, retries, warc_max_size, warc_prefix, operator, no_requisites,
+          allow_private, record_credentials):
+    """Crawl the articles that SEEDS lists, politely, resumably, into the archive.
+
+    SEEDS is a file of article URLs, RSS/Atom feeds and XML sitemaps (sitemap indexes and news
+    sitemaps too), one per line, '#' comments allowed; each is recognised by its content. Every
+    article goes through the same capture as `archiver capture`. The queue lives in the archive's
+    index: an interrupted crawl (Ctrl-C, kill, power loss) resumes where it stopped when run again.
+
+    Exit 0 when everything reached a final state, 1 when something is worth another run
+    (queued for retry, given up, a post `failed`, interrupted), 2 for unusable input.
+
+    Example: archiver crawl seeds.txt --archive /data/archive --every 1h
+    """
+    import os
+    import signal
+    import threading
+
+    from archiver.crawl import CrawlOptions, crawl as run_crawl, since_timestamp
+    from archiver.progress import Progress, summary_lines
+
+    try:
+        since_iso = since_timestamp(since) if since else None
+    except ArchiverError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since")
+    if passes is not None and every is None:
+        raise click.UsageError("--passes needs --every")
+    config = Config(
+        archive=archive or default_archive_dir(),
+        **({"user_agent": user_agent} if user_agent else {}),
+        proxy=proxy, ca_bundle=ca_bundle, headers=tuple(_header(h) for h in headers), cookies_file=cookies,
+        timeout=timeout, max_time=max_time, max_size=max_size, retries=retries, retry_after_max=10.0,
+        warc_max_size=warc_max_size, warc_prefix=warc_prefix, operator=operator, requisites=not no_requisites,
+        allow_private=allow_private, record_credentials=record_credentials, per_host=per_host, delay=delay,
+    )
+    options = CrawlOptions(
+        seeds_file=str(seeds_file), since=since_iso, depth=depth, include=tuple(include), exclude=tuple(exclude),
+        ignore_robots=ignore_robots, workers=workers, recapture_after=recapture_after, every=every, passes=passes,
+        max_attempts=max_attempts, retry_wait=retry_wait,
+    )
+    progress = Progress(sys.stderr)
+    root = logging.getLogger("archiver")
+    if progress.tty:  # log lines print above the status line; per-article lines only with -v
+        root.handlers[:] = [progress.handler()]
+        if not click.get_current_context().find_root().params.get("verbose") and root.level < logging.WARNING:
+            root.setLevel(logging.WARNING)
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        if stop.is_set():
+            os._exit(ExitStatus.FAILURES)  # asked twice: go now; the next run takes over
+        stop.set()
+        progress.line("stopping after the articles in progress (Ctrl-C again to quit now)")
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    def on_summary(summary):
+        for line in summary_lines(summary):
+            progress.line(line)
+        if as_json:
+            click.echo(json.dumps(summary, ensure_ascii=False))
+
+    try:
+        result = run_crawl(config, options, progress=progress, stop=stop, on_summary=on_summary)
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+    if result.fatal is not None:
+        click.echo(f"error: {result.fatal}", err=True)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def status(archive, as_json):
+    """What the archive's crawl has queued, done, failed and blocked, and how its last run went.
+
+    Example: archiver status --archive /data/archive --json
+    """
+    from archiver.crawl import crawl_status
+    from archiver.progress import status_lines
+
+    try:
+        report = crawl_status(archive or default_archive_dir())
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        for line in status_lines(report):
+            click.echo(line)

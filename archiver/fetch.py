@@ -17,18 +17,22 @@ from __future__ import annotations
 
 import http.cookiejar
 import ipaddress
+import itertools
 import logging
 import random
+import re
 import socket
 import time
 import zlib
 from dataclasses import dataclass, field
+from datetime import timezone
 from email.utils import parsedate_to_datetime
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+from urllib3.util.wait import wait_for_read
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
 from archiver.config import Config
@@ -43,9 +47,11 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 CHUNK = 1 << 20
-# Bodies handed to parsers (pages, JSON, CSS) are decoded up to this size: a gzip bomb stops here.
-DECODED_LIMIT = 64 * 2**20
-BODY_LIMIT = 64 * 2**20
+# Bodies handed to parsers (pages, JSON, CSS) are decoded up to this size, streamed from the spool:
+# a gzip bomb stops here, and the encoded body is never held whole. Several fetches decode at once
+# (4 workers) and a parse costs about three times the body: 16 MiB keeps that well under 300 MB,
+# while the largest real pages are a few MB.
+DECODED_LIMIT = 16 * 2**20
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
@@ -64,6 +70,8 @@ class Exchange:
     transient: bool = False  # worth another attempt
     truncated: Optional[str] = None
     retry_after: Optional[float] = None
+    refused: bool = False  # not fetched: a private address or a scheme we never fetch
+    attempts: int = 1  # for the last one of a URL: how many were made
 
     def header(self, name: str) -> Optional[str]:
         name = name.lower()
@@ -89,6 +97,7 @@ class FetchResult:
     truncated: Optional[str] = None
     attempts: int = 0
     redirects: list[str] = field(default_factory=list)
+    refused: bool = False  # `error` says why this URL (or a hop of it) was never asked for
 
     @property
     def ok(self) -> bool:
@@ -128,9 +137,25 @@ def header_value(headers: Iterable[tuple[str, str]], name: str) -> Optional[str]
 # --- what may be fetched -------------------------------------------------------------------
 
 
+# Names that mean "this machine" or "this private network" by convention or reservation, whatever
+# a resolver (ours, or a proxy's, which we cannot ask) makes of them: RFC 6761 localhost, the usual
+# /etc/hosts aliases of loopback, mDNS `.local`, RFC 8375 `home.arpa`, and the private-use
+# `.internal` (cloud metadata services answer there: metadata.google.internal).
+_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6",
+                          "ip6-localhost", "ip6-loopback"})
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa")
+# RFC 6598 shared address space (carrier-grade NAT): not `is_private` to Python, but never a public
+# web server, and cloud metadata endpoints live there (100.100.100.200).
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the low 32 bits
+
+
 def parse_ip(host: str) -> Optional[ipaddress._BaseAddress]:
-    """An IP literal in any spelling a resolver accepts (decimal, octal, hex, short), else None."""
+    """An IP literal in any spelling a resolver accepts (decimal, octal, hex, short, a trailing
+    dot, IPv6 with a zone), else None."""
     host = host.strip("[]")
+    if host.endswith(".") and ":" not in host:
+        host = host[:-1]
     try:
         return ipaddress.ip_address(host)
     except ValueError:
@@ -142,17 +167,48 @@ def parse_ip(host: str) -> Optional[ipaddress._BaseAddress]:
 
 
 def is_public(ip: ipaddress._BaseAddress) -> bool:
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if mapped is not None:
-        ip = mapped
+    """An ordinary public unicast address. IPv6 forms that carry an IPv4 address (mapped, 6to4,
+    NAT64) are judged by that address; the shared address space 100.64.0.0/10 is not public."""
+    if ip.version == 6:
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public(embedded)
+        return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+                    or ip.is_reserved or ip.is_unspecified or ip.is_site_local)
     return not (
         ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-        or ip.is_reserved or ip.is_unspecified
+        or ip.is_reserved or ip.is_unspecified or ip in _SHARED_ADDRESS_SPACE
     )
 
 
+def _connect_host(url: str) -> str:
+    """The host requests will connect to for `url`. It parses URLs its own way (urllib3), decodes
+    %XX and applies IDNA, so urlsplit's host alone can be fooled: `http://127.0.0.1\\@example.com/`
+    and `http://%31%32%37.0.0.1/` both reach 127.0.0.1."""
+    prepared = requests.models.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return (urllib3.util.parse_url(prepared.url).host or "").strip("[]").lower()
+
+
+def _check_host(url: str, host: str) -> None:
+    name = host.rstrip(".").lower()
+    if name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES):
+        raise BlockedURL(url, f"refused: {host} is a local name (use --allow-private)")
+    ip = parse_ip(host)
+    if ip is not None and not is_public(ip):
+        raise BlockedURL(url, f"refused: private or reserved address {ip} (use --allow-private)")
+
+
 def check_url(url: str, *, allow_private: bool = False, resolve: bool = False) -> None:
-    """Refuse anything but http(s) to a public address, before any byte is sent."""
+    """Refuse anything but http(s) to a public address, before any byte is sent.
+
+    Both the host as urlsplit reads it and the host requests will connect to are checked, by
+    name and as an IP literal in any spelling; with `resolve` (no proxy), every address the name
+    resolves to as well. Connections made without a proxy are checked again once connected
+    (`_PublicOnlyAdapter`), so a DNS answer that changed since cannot slip through.
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -165,22 +221,22 @@ def check_url(url: str, *, allow_private: bool = False, resolve: bool = False) -
         raise BlockedURL(url, "no host in URL")
     if allow_private:
         return
-    if host == "localhost" or host.endswith(".localhost"):
-        raise BlockedURL(url, "refused: localhost (use --allow-private)")
-    ip = parse_ip(host)
-    if ip is not None:
-        if not is_public(ip):
-            raise BlockedURL(url, f"refused: private or reserved address {ip} (use --allow-private)")
-        return
-    if resolve:
+    try:
+        connect_host = _connect_host(url)
+    except (requests.exceptions.RequestException, ValueError) as exc:
+        raise BlockedURL(url, f"malformed URL ({_short(exc)})") from None
+    for name in dict.fromkeys([host, connect_host]):
+        _check_host(url, name)
+    if parse_ip(connect_host) is None and resolve:
         try:
-            infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
-        except OSError:
+            infos = socket.getaddrinfo(connect_host, parts.port or (443 if parts.scheme == "https" else 80))
+        except (OSError, UnicodeError):
             return  # let the fetch itself report the DNS failure
         for info in infos:
             addr = ipaddress.ip_address(info[4][0].split("%")[0])
             if not is_public(addr):
-                raise BlockedURL(url, f"refused: {host} resolves to private address {addr} (use --allow-private)")
+                raise BlockedURL(url, f"refused: {connect_host} resolves to private address {addr} "
+                                      "(use --allow-private)")
 
 
 def retry_after_seconds(value: Optional[str]) -> Optional[float]:
@@ -196,21 +252,68 @@ def retry_after_seconds(value: Optional[str]) -> Optional[float]:
         return None
     if when is None:
         return None
+    if when.tzinfo is None:  # asctime and "-0000" forms parse naive; HTTP dates are all GMT
+        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - time.time())
 
 
-def decode_body(data: bytes, encoding: Optional[str], limit: int = DECODED_LIMIT) -> bytes:
-    """Undo gzip/deflate for parsing; the WARC keeps the encoded bytes. Capped, so bombs stop."""
+def decode_body(data: bytes | Iterable[bytes], encoding: Optional[str], limit: int = DECODED_LIMIT) -> bytes:
+    """Undo gzip/deflate for parsing (the WARC keeps the encoded bytes), at most `limit` bytes.
+
+    `data` may be the body in pieces (`Payload.chunks()`): they are decoded as they come, so
+    neither a bomb nor a big encoded body is ever held whole. Concatenated gzip members are
+    all read, as browsers do. Bytes that are not what the header says are handed over as they
+    are; a stream that breaks off gives what it decoded up to there.
+    """
+    pieces = iter([data] if isinstance(data, (bytes, bytearray, memoryview)) else data)
     enc = (encoding or "").strip().lower()
+    out: list[bytes] = []
+    size = 0
     if enc in ("gzip", "x-gzip", "deflate"):
+        first = next(pieces, b"")
         for wbits in ((47,) if enc != "deflate" else (15, -15)):
             try:
-                d = zlib.decompressobj(wbits)
-                return d.decompress(data, limit)
+                return _inflate(first, pieces, wbits, limit)
             except zlib.error:
                 continue
-        return data
-    return data
+        pieces = itertools.chain([first], pieces)  # not what the header says: as they are
+    for piece in pieces:
+        piece = bytes(piece[: limit - size])
+        out.append(piece)
+        size += len(piece)
+        if size >= limit:
+            break
+    return b"".join(out)
+
+
+def _inflate(first: bytes, rest: Iterator[bytes], wbits: int, limit: int) -> bytes:
+    """Decompress `first` then `rest` until `limit` output bytes; raises zlib.error only at the start."""
+    out: list[bytes] = []
+    size = 0
+    d = zlib.decompressobj(wbits)
+    pending = first
+    while size < limit:
+        try:
+            piece = d.decompress(pending, limit - size)
+        except zlib.error:
+            if size or out:
+                break  # corrupt further on: what was decoded so far
+            raise
+        out.append(piece)
+        size += len(piece)
+        if d.unconsumed_tail:
+            pending = d.unconsumed_tail  # output was capped: more to decode from this input
+            continue
+        if d.eof:
+            pending = d.unused_data or next(rest, None) if wbits != -15 else None
+            if not pending:
+                break
+            d = zlib.decompressobj(wbits)  # another gzip member follows
+            continue
+        pending = next(rest, None)
+        if pending is None:
+            break  # the body ended mid-stream (cut short): what there is
+    return b"".join(out)
 
 
 def load_cookies(path: str) -> http.cookiejar.CookieJar:
@@ -221,6 +324,48 @@ def load_cookies(path: str) -> http.cookiejar.CookieJar:
             cookie.expires = None
             cookie.discard = True
     return jar
+
+
+class _PublicOnly:
+    """For urllib3 connections made without a proxy: once connected, and before a byte is sent,
+    the peer's address must be public (check_url checked a DNS answer; this checks the one used)."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        try:
+            peer = sock.getpeername()[0]
+        except OSError:
+            peer = ""
+        ip = parse_ip(peer.split("%")[0])
+        if ip is None or not is_public(ip):
+            sock.close()
+            host = self.host  # type: ignore[attr-defined]
+            raise BlockedURL(host, f"refused: {host} connected to private address {peer} (use --allow-private)")
+        return sock
+
+
+class _PublicHTTPConnection(_PublicOnly, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _PublicHTTPSConnection(_PublicOnly, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _PublicHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _PublicHTTPConnection
+
+
+class _PublicHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _PublicHTTPSConnection
+
+
+class _PublicOnlyAdapter(requests.adapters.HTTPAdapter):
+    """Direct connections go to public addresses only; proxied ones (the proxy's pools) as usual."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
 
 
 # --- the fetcher ---------------------------------------------------------------------------
@@ -255,7 +400,8 @@ class Fetcher:
         self._verify = {"verify": config.ca_bundle} if config.ca_bundle else {}
         if config.cookies_file:
             self.session.cookies.update(load_cookies(config.cookies_file))
-        adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
+        adapter_cls = requests.adapters.HTTPAdapter if config.allow_private else _PublicOnlyAdapter
+        adapter = adapter_cls(pool_connections=16, pool_maxsize=16, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -292,13 +438,14 @@ class Fetcher:
                 check_url(current, allow_private=self.config.allow_private, resolve=not self.uses_proxy(current))
             except BlockedURL as exc:
                 log.warning("%s", exc)
-                result.error = exc.reason
+                result.error, result.refused = exc.reason, True
                 return result
             ex = self._exchange(current, headers or {}, dedup=dedup)
             result.records.extend(ex.records)
+            result.attempts += ex.attempts
             result.final_url = current
             result.status, result.headers = ex.status, ex.headers
-            result.error, result.truncated = ex.error, ex.truncated
+            result.error, result.truncated, result.refused = ex.error, ex.truncated, ex.refused
             location = ex.header("location") if ex.status in REDIRECT_STATUSES else None
             if location and follow and not ex.error:
                 if ex.payload:
@@ -328,8 +475,7 @@ class Fetcher:
             result.size = payload.length
             result.sha256 = payload.sha256
             if want_body:
-                raw = payload.read(BODY_LIMIT)
-                result.body = decode_body(raw, ex.header("content-encoding"))
+                result.body = decode_body(payload.chunks(), ex.header("content-encoding"))
 
     def _exchange(self, url: str, headers: dict[str, str], *, dedup: bool) -> Exchange:
         """One URL, retried on transient failures: a few attempts, seconds apart."""
@@ -351,6 +497,7 @@ class Fetcher:
         )
         last = retrying(attempt)
         last.records = [r for ex in attempts for r in ex.records]
+        last.attempts = len(attempts)
         return last
 
     def _should_retry(self, ex: Exchange) -> bool:
@@ -398,6 +545,10 @@ class Fetcher:
                 url, headers=headers, stream=True, allow_redirects=False, timeout=(cfg.timeout, cfg.timeout),
                 **self._verify,
             )
+        except BlockedURL as exc:  # from _PublicOnly, once connected: never retried
+            log.warning("%s: %s", url, exc.reason)
+            ex.error, ex.refused = exc.reason, True
+            return ex
         except requests.exceptions.SSLError as exc:
             ex.error, ex.transient = f"TLS error: {_short(exc)}", "timed out" in str(exc)
             return ex
@@ -431,6 +582,10 @@ class Fetcher:
         # The head is known before the body unless chunked, where Content-Length comes last.
         payload = Payload() if chunked else Payload(_response_head(version, ex.status, ex.reason, stored_headers))
         deadline = started + cfg.max_time
+        # urllib3 hands the connection back to the pool the moment the body ends; held here
+        # instead, so it is reused only if nothing follows the body on it (_idle).
+        pool, resp.raw._pool = getattr(resp.raw, "_pool", None), None
+        conn = getattr(resp.raw, "connection", None)
         try:
             while True:
                 chunk = resp.raw.read1(CHUNK, decode_content=False)
@@ -447,11 +602,16 @@ class Fetcher:
                 if time.monotonic() > deadline:
                     ex.truncated = "time"
                     ex.error = f"took longer than --max-time ({cfg.max_time:g}s), cut"
+                    ex.transient = True  # a slow server may well be quicker next time
                     break
         except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError) as exc:
             ex.truncated = "disconnect"
             ex.error = f"body cut short after {payload.length} bytes: {_short(exc)}"
             ex.transient = True
+        finally:
+            resp.raw._pool = pool
+        if ex.truncated is None and conn is not None and _idle(conn):
+            resp.raw.release_conn()  # otherwise resp.close() closes it
         if chunked:
             stored_headers = stored_headers + [("Content-Length", str(payload.length))]
             payload.finalize_head(_response_head(version, ex.status, ex.reason, stored_headers))
@@ -499,6 +659,27 @@ def _unfold(value: str) -> str:
     return " ".join(value.split()) if ("\n" in value or "\r" in value) else value
 
 
+def _idle(conn: object) -> bool:
+    """True when nothing waits to be read on a connection whose response has ended.
+
+    A server that sends more than its Content-Length (or anything after a chunked body's end)
+    would otherwise have those bytes read as the *next* request's response on a reused
+    connection, and archived under another URL. urllib3 checks the socket before reusing a
+    connection, but not bytes TLS has already decrypted (`pending()`), which is where the rest
+    of a record holding the body's end sits.
+    """
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return False
+    try:
+        pending = getattr(sock, "pending", None)
+        if pending is not None and pending():
+            return False
+        return not wait_for_read(sock, timeout=0.0)
+    except (OSError, ValueError):
+        return False
+
+
 def _peer_ip(resp: requests.Response) -> Optional[str]:
     try:
         return resp.raw._connection.sock.getpeername()[0]
@@ -506,6 +687,15 @@ def _peer_ip(resp: requests.Response) -> Optional[str]:
         return None
 
 
+# `scheme://user:password@` in an error text (requests echoes a malformed proxy URL whole).
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/@:'\"]*:)[^\s/'\"]*@")
+
+
+def redact(text: str) -> str:
+    """`text` with the password of every `scheme://user:password@` URL in it replaced by `***`."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc)
+    text = redact(str(exc))
     return text if len(text) < 300 else text[:300] + "…"

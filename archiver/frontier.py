@@ -89,6 +89,9 @@ class Frontier(Protocol):
     def settle(self, item: Item, state: str, **facts) -> None:
         """End a claim: done, failed (reason, next_at), blocked (reason, robots...) or queued."""
 
+    def postpone(self, host: str, until: float) -> int:
+        """Make no row of `host` due before unix time `until` (a push-back that outlives a run)."""
+
     def reclaim(self, *, expired_only: bool = False, max_attempts: Optional[int] = None) -> dict:
         """Take back rows a dead worker left in_progress."""
 
@@ -142,6 +145,9 @@ class SQLiteFrontier:
 
     def settle(self, item: Item, state: str, **facts) -> None:
         self.index.frontier_finish(item.pk, state=state, **facts)
+
+    def postpone(self, host: str, until: float) -> int:
+        return self.index.frontier_postpone(host, until)
 
     def reclaim(self, *, expired_only: bool = False, max_attempts: Optional[int] = None) -> dict:
         return self.index.frontier_reclaim(now=time.time(), expired_only=expired_only, max_attempts=max_attempts)

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
 from archiver.errors import StorageError
-from archiver.models import STATUSES, ArticleResult, Embed, Media, Post, RecordRef
+from archiver.models import (STATUSES, ArticleResult, Embed, FileRows, ImportedFile, Media, Post,
+                             RebuildOutcome, RecordRef)
 
 log = logging.getLogger("archiver.index")
 
@@ -253,6 +254,24 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             options TEXT,                     -- JSON
             summary TEXT                      -- JSON, see archiver.crawl.PassStats.summary
         )""",
+    ]),
+    ("imported files", [
+        # Where a WARC or ARC file that `archiver import` copied into warcs/ came from: the
+        # original's name, size and sha256 (chain of custody: the copy may be re-framed, one gzip
+        # member per record, so its own sha256 in warc_files can differ), what it was and what was
+        # wrong with it. Not rebuilt by `archiver reindex`: no WARC file holds it.
+        """CREATE TABLE imported_files (
+            name TEXT PRIMARY KEY,            -- the copy, inside DIR/warcs/
+            source_name TEXT NOT NULL,        -- the original's file name, no folder
+            source_size INTEGER NOT NULL,
+            source_sha256 TEXT NOT NULL,      -- hex, of the original as read
+            format TEXT NOT NULL,             -- of the original: warc.gz, warc, arc.gz, arc
+            reframed INTEGER NOT NULL,        -- 1: records re-framed one per gzip member
+            software TEXT,                    -- as its warcinfo / ARC version block says
+            problems INTEGER NOT NULL,        -- problems reported when it was read
+            imported_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX imported_files_source ON imported_files(source_sha256)",
     ]),
 ]
 
@@ -1006,17 +1025,19 @@ class Index:
                 raise StorageError(f"cannot search index {self.path}: {e}") from e
         if not ranked:
             return []
-        # Second pass, for the hits only: snippet() is costly and SQLite would evaluate it for
-        # every match before sorting (650 ms instead of 20 for a word in 200,000 of 1M posts).
-        by_pk: dict[int, sqlite3.Row] = {}
-        for chunk in range(0, len(ranked), 500):
-            pks = ranked[chunk:chunk + 500]
-            by_pk.update((r["pk"], r) for r in self.conn.execute(
-                "SELECT p.*, snippet(posts_fts, 0, ?, ?, '…', 24) AS snippet"
-                " FROM posts_fts JOIN posts p ON p.pk = posts_fts.rowid"
-                f" WHERE posts_fts MATCH ? AND posts_fts.rowid IN ({', '.join('?' * len(pks))})",
-                (*highlight, query, *pks),
-            ))
+        # Second pass, for the hits only: snippet() is costly, and SQLite evaluates it for every
+        # match before sorting (+330 ms for a word in 200,000 of 1M posts, against 4 ms here).
+        # A rowid lookup under MATCH costs ~0.3 ms though, so many hits take one pass instead.
+        select = ("SELECT p.*, snippet(posts_fts, 0, ?, ?, '…', 24) AS snippet"
+                  " FROM posts_fts JOIN posts p ON p.pk = posts_fts.rowid WHERE posts_fts MATCH ?")
+        if len(ranked) <= 200:
+            rows = self.conn.execute(
+                select + f" AND posts_fts.rowid IN ({', '.join('?' * len(ranked))})", (*highlight, query, *ranked)
+            )
+        else:
+            rows = self.conn.execute(select + filters, (*highlight, query, *params))
+        wanted = set(ranked)
+        by_pk = {r["pk"]: r for r in rows if r["pk"] in wanted}
         return [{**self._export_row(by_pk[pk]), "snippet": by_pk[pk]["snippet"]} for pk in ranked if pk in by_pk]
 
     def _search_ranked(self, query: str, filters: str, params: list, limit: int) -> list[int]:
@@ -1061,8 +1082,8 @@ class Index:
         """Queue URLs, all in one transaction; returns how many were queued (new or again).
 
         Each entry: url, host, kind, and optionally depth, priority, via, published. A new
-        article the index already holds (captured without error, not before `recapture_before`)
-        is recorded `done` without a fetch. Known rows: a listing (seed, sitemap) is queued again
+        article (or seed) the index already holds as an article (captured without error, not
+        before `recapture_before`) is recorded `done` without a fetch. Known rows: a listing (seed, sitemap) is queued again
         once per pass; a done article only when captured before `recapture_before`.
         """
         ts = timestamp()
@@ -1073,17 +1094,18 @@ class Index:
                     "SELECT pk, kind, state, pass, done_at FROM frontier WHERE url = ?", (e["url"],)
                 ).fetchone()
                 if row is None:
-                    state, next_at, done_at, reason = "queued", now, None, None
-                    if e["kind"] == "article":
+                    state, next_at, done_at, reason, kind = "queued", now, None, None, e["kind"]
+                    if kind in ("article", "seed"):  # a seed may be an article `capture` took
                         held = self.conn.execute(
                             "SELECT last_recorded FROM articles WHERE url = ? AND error IS NULL", (e["url"],)
                         ).fetchone()
                         if held and (recapture_before is None or held[0] >= recapture_before):
                             state, next_at, done_at, reason = "done", None, held[0], "in the archive already"
+                            kind = "article"
                     self.conn.execute(
                         "INSERT INTO frontier (url, host, kind, state, depth, priority, via, published, pass,"
                         " next_at, reason, first_seen, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (e["url"], e["host"], e["kind"], state, e.get("depth", 0), e.get("priority", 0),
+                        (e["url"], e["host"], kind, state, e.get("depth", 0), e.get("priority", 0),
                          e.get("via"), e.get("published"), pass_id, next_at, reason, ts, done_at),
                     )
                     queued += state == "queued"
@@ -1127,6 +1149,13 @@ class Index:
                 (pass_id, now, *params),
             )
         return cur.rowcount
+
+    def frontier_postpone(self, host: str, until: float) -> int:
+        """No row of `host` is due before `until` (a Retry-After or back-off outliving the run)."""
+        with self._transaction():
+            return self.conn.execute(
+                "UPDATE frontier SET next_at = max(next_at, ?) WHERE host = ? AND state IN ('queued', 'failed')"
+                " AND next_at IS NOT NULL AND next_at < ?", (until, host, until)).rowcount
 
     def frontier_claim(self, host: str, *, owner: str, now: float, lease: float) -> dict | None:
         """Take the next due row of `host` (lowest priority, then oldest due), in_progress under a
@@ -1293,4 +1322,153 @@ class Index:
             row["options"] = json.loads(row["options"]) if row["options"] else {}
             row["summary"] = json.loads(row["summary"]) if row["summary"] else None
             out.append(row)
+        return out
+
+    # -- importing and rebuilding (archiver.importer) ------------------------------------------
+
+    def file_with_sha256(self, sha256: str) -> str | None:
+        """The archive file that holds these exact bytes: a closed file with this sha256, or the
+        copy of an imported file whose original had it."""
+        row = self.conn.execute(
+            "SELECT name FROM warc_files WHERE sha256 = ?"
+            " UNION ALL SELECT name FROM imported_files WHERE source_sha256 = ? LIMIT 1",
+            (sha256, sha256)).fetchone()
+        return None if row is None else row[0]
+
+    def file_name_known(self, name: str) -> bool:
+        """Whether any row names a WARC file so called (a new file must not take its name)."""
+        return self.conn.execute(
+            "SELECT 1 FROM warc_files WHERE name = ? UNION ALL SELECT 1 FROM imported_files WHERE name = ?"
+            " UNION ALL SELECT 1 FROM records WHERE warc = ? LIMIT 1", (name, name, name)).fetchone() is not None
+
+    def record_locations(self, record_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """(file, offset) of each of these record ids the index holds."""
+        ids = list(dict.fromkeys(record_ids))
+        found: dict[str, tuple[str, int]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            for r in self.conn.execute(
+                    f"SELECT record_id, warc, warc_offset FROM records WHERE record_id IN ({', '.join('?' * len(part))})",
+                    part):
+                found[r[0]] = (r[1], r[2])
+        return found
+
+    def record_import(self, imported: ImportedFile, refs: list[RecordRef], pages: list[ArticleResult],
+                      *, now: str | None = None) -> tuple[int, list[dict]]:
+        """Index a file `archiver import` copied into warcs/, all or nothing: its warc_files and
+        imported_files rows, its records (an id already indexed is left as it is), and the pages
+        found in it that cite posts (`pages`, with `--queue-posts`).
+
+        A page is an article captured by another tool: its row is added unless the article is
+        known (then only last_recorded moves: what our own capture said stays), its page records
+        are linked, its citations written. A cited post the index does not hold is added as
+        `post.status` says (`failed`, "not yet captured"); a known post is left exactly as it is.
+        Returns (records indexed, one dict per cited post: platform, id, url, article, status,
+        queued: whether this import added it).
+        """
+        ts = timestamp(now)
+        cited: list[dict] = []
+        with self._transaction():
+            self.conn.execute("INSERT INTO warc_files (name, size, sha256, closed_at) VALUES (?, ?, ?, ?)",
+                              (imported.name, imported.size, imported.sha256, ts))
+            self.conn.execute(
+                "INSERT INTO imported_files (name, source_name, source_size, source_sha256, format, reframed,"
+                " software, problems, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (imported.name, imported.source_name, imported.source_size, imported.source_sha256, imported.format,
+                 int(imported.reframed), imported.software, imported.problems, ts))
+            indexed = 0
+            for ref in refs:
+                cur = self.conn.execute(
+                    f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (record_id) DO NOTHING",
+                    (ref.url, ref.warc, ref.offset, ref.length, ref.record_type, ref.record_id, ref.date,
+                     ref.payload_digest, ref.http_status, ref.content_type, ref.truncated or None))
+                indexed += cur.rowcount
+            for result in pages:
+                a = result.article
+                self.conn.execute(
+                    "INSERT INTO articles (url, final_url, title, fetched_at, http_status, error, first_recorded,"
+                    " last_recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (url) DO UPDATE SET last_recorded = excluded.last_recorded",
+                    (a.url, a.final_url, a.title, a.fetched_at, a.http_status, a.error, ts, ts))
+                article_pk = self.conn.execute("SELECT pk FROM articles WHERE url = ?", (a.url,)).fetchone()[0]
+                for ref in a.records:
+                    self._link_article_record(article_pk, self._insert_record(ref), "page")
+                for post in result.posts:
+                    known = self.conn.execute(
+                        "SELECT status FROM posts WHERE platform = ? AND post_id = ?",
+                        (normalize_platform(post.platform), _str(post.id))).fetchone()
+                    if known is None:
+                        self._upsert_post(post, ts)
+                    cited.append({"platform": normalize_platform(post.platform), "id": _str(post.id),
+                                  "url": post.url, "article": a.url,
+                                  "status": post.status if known is None else known["status"],
+                                  "queued": known is None})
+                self._write_citations(article_pk, result.embeds, ts)
+                for url in result.profiles:
+                    self.conn.execute(
+                        "INSERT INTO profile_refs (article_pk, url, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT (article_pk, url) DO UPDATE SET last_seen = excluded.last_seen",
+                        (article_pk, url, ts, ts))
+        return indexed, cited
+
+    def rebuild_records(self, files: Iterable[FileRows]) -> RebuildOutcome:
+        """Replace the records and warc_files tables' content with what `files` hold, in one
+        transaction (`files` may be a generator reading the WARC files as it goes).
+
+        A record keeps its row (so articles and posts stay linked to it) when its id is found
+        again, its values updated to what the file says; a row whose record is in no file any
+        more is deleted with its links. The first copy of a record id wins. warc_files gets one
+        row per closed file, keeping the close time the index had for that name. Everything else
+        (articles, posts, citations, media, history, imports, frontier) is left alone.
+        """
+        out = RebuildOutcome()
+        columns = [c for c in _RECORD_FIELDS if c != "record_id"]
+        with self._transaction():
+            old_files = {r["name"]: r for r in self.conn.execute("SELECT * FROM warc_files")}
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS reindex_seen"
+                              " (record_id TEXT PRIMARY KEY, warc TEXT NOT NULL, warc_offset INTEGER NOT NULL)")
+            self.conn.execute("DELETE FROM temp.reindex_seen")
+            new_files: dict[str, tuple[int, str, str]] = {}
+            for rows in files:
+                if rows.size is not None and rows.sha256 is not None:
+                    old = old_files.get(rows.name)
+                    closed_at = old["closed_at"] if old is not None and old["closed_at"] else rows.closed_at
+                    new_files[rows.name] = (rows.size, rows.sha256, closed_at or timestamp())
+                    if old is not None and (old["size"], old["sha256"]) != (rows.size, rows.sha256):
+                        out.changed_files.append((rows.name, old["size"], old["sha256"], rows.size, rows.sha256))
+                for ref in rows.records:
+                    first = self.conn.execute("SELECT warc, warc_offset FROM temp.reindex_seen WHERE record_id = ?",
+                                              (ref.record_id,)).fetchone()
+                    if first is not None:
+                        out.duplicates.append((ref.record_id, ref.warc, ref.offset, first[0], first[1]))
+                        continue
+                    self.conn.execute("INSERT INTO temp.reindex_seen (record_id, warc, warc_offset) VALUES (?, ?, ?)",
+                                      (ref.record_id, ref.warc, ref.offset))
+                    values = (ref.url, ref.warc, ref.offset, ref.length, ref.record_type, ref.date,
+                              ref.payload_digest, ref.http_status, ref.content_type, ref.truncated or None)
+                    row = self.conn.execute(f"SELECT {', '.join(columns)} FROM records WHERE record_id = ?",
+                                            (ref.record_id,)).fetchone()
+                    if row is None:
+                        self.conn.execute(f"INSERT INTO records ({', '.join(columns)}, record_id)"
+                                          f" VALUES ({', '.join('?' * (len(columns) + 1))})", (*values, ref.record_id))
+                        out.inserted += 1
+                    elif tuple(row) != values:
+                        self.conn.execute(f"UPDATE records SET {', '.join(c + ' = ?' for c in columns)}"
+                                          " WHERE record_id = ?", (*values, ref.record_id))
+                        out.updated += 1
+                    else:
+                        out.unchanged += 1
+            gone = "SELECT pk FROM records WHERE record_id NOT IN (SELECT record_id FROM temp.reindex_seen)"
+            out.removed = {r[0]: r[1] for r in self.conn.execute(
+                f"SELECT warc, count(*) FROM records WHERE pk IN ({gone}) GROUP BY warc")}
+            out.removed_links = sum(self.conn.execute(
+                f"SELECT count(*) FROM {table} WHERE record_pk IN ({gone})").fetchone()[0]
+                for table in ("article_records", "post_records"))
+            self.conn.execute(f"DELETE FROM records WHERE pk IN ({gone})")
+            out.dropped_files = [(n, r["size"], r["sha256"]) for n, r in sorted(old_files.items()) if n not in new_files]
+            self.conn.execute("DELETE FROM warc_files")
+            self.conn.executemany("INSERT INTO warc_files (name, size, sha256, closed_at) VALUES (?, ?, ?, ?)",
+                                  [(n, *v) for n, v in sorted(new_files.items())])
+            self.conn.execute("DELETE FROM temp.reindex_seen")
         return out

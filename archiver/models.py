@@ -101,3 +101,47 @@ class ArticleResult:
     profiles: list[str] = field(default_factory=list)
     requisites: list[RecordRef] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportedFile:
+    """A WARC or ARC file `archiver import` copied into DIR/warcs/, and where it came from."""
+
+    name: str  # the copy's name inside DIR/warcs/
+    size: int  # of the copy
+    sha256: str  # hex, of the copy
+    source_name: str  # the original's file name (no folder: an archive may travel)
+    source_size: int
+    source_sha256: str  # hex, of the original as read
+    format: str  # what the original's bytes were: warc.gz, warc, arc.gz, arc
+    reframed: bool = False  # records re-framed one per gzip member (else a byte-for-byte copy)
+    software: Optional[str] = None  # as its warcinfo (or ARC version block) says
+    problems: int = 0  # problems reported when it was read
+
+
+@dataclass
+class FileRows:
+    """One file's rows for `Index.rebuild_records`: its records, and its `warc_files` row unless
+    it was never closed (`.open`: size and sha256 None)."""
+
+    name: str  # inside DIR/warcs/, without `.open`
+    records: list[RecordRef] = field(default_factory=list)
+    size: Optional[int] = None
+    sha256: Optional[str] = None
+    closed_at: Optional[str] = None  # for a file the index had no close time for
+
+
+@dataclass
+class RebuildOutcome:
+    """What `Index.rebuild_records` changed, so `archiver reindex` can say it."""
+
+    inserted: int = 0
+    updated: int = 0  # rows that named another offset, length, URL... than the files do now
+    unchanged: int = 0
+    removed: dict[str, int] = field(default_factory=dict)  # file -> rows of records in no file any more
+    removed_links: int = 0  # article/post links to those rows, gone with them
+    # (record id, file, offset, file, offset of the copy kept): one id, two records
+    duplicates: list[tuple[str, str, int, str, int]] = field(default_factory=list)
+    # (name, old size, old sha256, new size, new sha256): closed files whose bytes changed
+    changed_files: list[tuple[str, int, str, int, str]] = field(default_factory=list)
+    dropped_files: list[tuple[str, int, str]] = field(default_factory=list)  # rows of files not found closed

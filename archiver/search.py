@@ -15,7 +15,7 @@ Query rules (`archiver search TEXT`, README "Searching and inspecting"):
   `@RojavaIC` the word rojavaic (which matches the handle and mentions alike).
 * Text using FTS5-only syntax (`NEAR(a b, 5)`, column filters such as `author_name: smith`,
   `^initial`, parentheses with operators) is handed to FTS5 as written; if FTS5 rejects it, the
-  words are searched as above instead (and a note is logged).
+  words are searched as above instead, without the column names and `NEAR` (a note is logged).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ _FTS_ONLY = re.compile(
     r"|(?:^|[\s(])-?(?:\{[^}]*\}|" + "|".join(FTS_COLUMNS) + r")\s*:"
     r"|(?:^|[\s(])\^\S"
     r"|\(.*\b(?:AND|OR|NOT)\b.*\)",
+)
+# FTS5-only syntax that is dropped, not searched for, when FTS5 rejected the query it was in.
+_FTS_DECORATION = re.compile(
+    r"\bNEAR\s*\(|(?:^|(?<=[\s(]))-?(?:\{[^}]*\}|" + "|".join(FTS_COLUMNS) + r")\s*:"
 )
 _PLATFORM = re.compile(r"[a-z][a-z0-9_.-]*")
 _POST_ID = re.compile(r"[^\s/:?#]+")
@@ -50,6 +54,10 @@ def _fts_string(term: str) -> str:
 def plain_query(text: str) -> Optional[str]:
     """The lenient translation of `text` into FTS5 (rules in the module docstring), or None when
     it holds nothing searchable. The result is always valid FTS5: every term is a string."""
+    text = text.replace("\x00", " ")  # FTS5 reads the query as a C string: NUL would end it
+    # `author_name:` or `NEAR(` only get here from text FTS5 rejected (see fts_candidates):
+    # the words they qualified are still wanted, the syntax words themselves are not.
+    text = _FTS_DECORATION.sub(" ", text)
     items: list[tuple[str, str]] = []  # ("term", fts) or ("op", AND/OR/NOT)
     i, n = 0, len(text)
     while i < n:
@@ -93,6 +101,7 @@ def plain_query(text: str) -> Optional[str]:
 def fts_candidates(text: str) -> list[str]:
     """FTS5 queries to try in order: `text` as written when it uses FTS5-only syntax, then the
     lenient translation. Empty when nothing in `text` can match."""
+    text = text.replace("\x00", " ")
     lenient = plain_query(text)
     if lenient is None:  # not a letter or digit in it: no FTS5 query could match either
         return []

@@ -149,6 +149,7 @@ class _Dechunker:
         self._left = 0
         self.ok = True
         self.done = False
+        self.chunks = 0  # chunk-size lines read: 0 when `ok` fell at once (the body was never chunked)
 
     def feed(self, data: bytes) -> None:
         i, n = 0, len(data)
@@ -184,8 +185,10 @@ class _Dechunker:
             if size < 0:
                 self.ok = False
             elif size == 0:
+                self.chunks += 1
                 self._state = "trailer"
             else:
+                self.chunks += 1
                 self._left, self._state = size, "data"
         elif self._state == "crlf":
             if line:
@@ -200,14 +203,28 @@ class _Block:
 
     For `application/http` records the payload is the entity after the HTTP header block (and
     after undoing chunked transfer coding); for other records it is the whole block.
+
+    Readers other than verify (archiver.warcread) may ask for more: `keep` is asked, once the HTTP
+    status and Content-Type are known (at once for non-HTTP blocks), how many payload bytes to
+    keep in memory (0: none; `kept` ends None when the payload is longer); `digest_payload`
+    computes a sha1 payload digest when the record carries none (ARC records).
     """
 
-    def __init__(self, rtype: str, fields: dict[str, str], want_sha256: bool):
+    def __init__(self, rtype: str, fields: dict[str, str], want_sha256: bool, *,
+                 keep: Callable[[int | None, str | None], int] | None = None, digest_payload: bool = False):
         self.problems: list[str] = []
         self.notes: list[str] = []
-        self.convention: str | None = None  # "spec" or "warcio", for chunked payloads
+        self.convention: str | None = None  # "spec", "warcio" or "stored", for chunked payloads
         self.http_status: int | None = None
+        self.http_content_type: str | None = None  # first Content-Type of the HTTP head
+        self.http_content_encoding: str | None = None
         self.sha256: str | None = None
+        self.kept: bytes | None = None  # the payload (de-chunked), when `keep` asked for it
+        self.computed_digest: str | None = None  # `sha1:BASE32` of the payload, with digest_payload
+        self._keep = keep
+        self._keep_max = 0
+        self._kept_raw: bytearray | None = None  # body bytes as stored
+        self._kept_entity: bytearray | None = None  # and de-chunked, when chunked
         self._block = self._digest(fields, "warc-block-digest", "WARC-Block-Digest")
         self._block_h = hashlib.new(self._block[0]) if self._block else None
         ctype = fields.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -224,6 +241,10 @@ class _Block:
         self._skip_body = False
         self._dechunk: _Dechunker | None = None
         self._entity_h = None
+        self._computed_raw = hashlib.sha1() if digest_payload and not self._payload else None
+        self._computed_entity = None
+        if keep is not None and not self._http and rtype != "revisit":
+            self._start_keeping(None, ctype or None)
 
     def _digest(self, fields: dict[str, str], key: str, name: str) -> tuple[str, bytes, str, str] | None:
         label = fields.get(key)
@@ -247,6 +268,10 @@ class _Block:
             return
         if self._raw_h is not None:
             self._raw_h.update(data)
+        if self._computed_raw is not None:
+            self._computed_raw.update(data)
+        if self._kept_raw is not None:
+            self._keep_bytes(self._kept_raw, data)
         if self._dechunk is not None:
             self._dechunk.feed(data)
         elif self._sha256 is not None:
@@ -279,17 +304,43 @@ class _Block:
             self.http_status = int(parts[1])
         for line in lines[1:]:
             name, sep, value = line.partition(b":")
-            if sep and name.strip().lower() == b"transfer-encoding":
+            key = name.strip().lower()
+            if sep and key == b"transfer-encoding":
                 codings = [c.strip() for c in value.lower().split(b",")]
                 if codings and codings[-1] == b"chunked":
                     self._entity_h = hashlib.new(self._payload[0]) if self._payload else None
+                    self._computed_entity = hashlib.sha1() if self._computed_raw is not None else None
                     self._dechunk = _Dechunker(self._entity)
+            elif sep and key == b"content-type" and self.http_content_type is None:
+                self.http_content_type = value.strip().decode("latin-1")
+            elif sep and key == b"content-encoding" and self.http_content_encoding is None:
+                self.http_content_encoding = value.strip().decode("latin-1")
+        if self._keep is not None and parts[:1] and parts[0].startswith(b"HTTP/"):
+            self._start_keeping(self.http_status, self.http_content_type)
+
+    def _start_keeping(self, status: int | None, content_type: str | None) -> None:
+        self._keep_max = self._keep(status, content_type)
+        if self._keep_max > 0:
+            self._kept_raw = bytearray()
+
+    def _keep_bytes(self, buf: bytearray, data: bytes) -> None:
+        if len(buf) + len(data) > self._keep_max:
+            self._kept_raw = self._kept_entity = None  # too long: nothing is kept
+            self._keep_max = -1
+        else:
+            buf += data
 
     def _entity(self, data: bytes) -> None:
         if self._entity_h is not None:
             self._entity_h.update(data)
         if self._sha256 is not None:
             self._sha256.update(data)
+        if self._computed_entity is not None:
+            self._computed_entity.update(data)
+        if self._kept_raw is not None:
+            if self._kept_entity is None:
+                self._kept_entity = bytearray()
+            self._keep_bytes(self._kept_entity, data)
 
     def finish(self) -> None:
         """Compare what was hashed with what the record says; fills `problems` and `convention`."""
@@ -313,7 +364,8 @@ class _Block:
                 if entity == want:
                     self.convention = "spec"
                 elif raw == want:
-                    self.convention = "warcio"
+                    # no chunk at all: the header says chunked but the body was stored de-chunked
+                    self.convention = "stored" if not self._dechunk.ok and not self._dechunk.chunks else "warcio"
                 else:
                     got = (f"de-chunked entity hashes to {_label(name, entity, enc)}" if entity is not None
                            else "chunk framing is broken, so the de-chunked entity cannot be hashed")
@@ -322,6 +374,12 @@ class _Block:
                         f"raw chunked bytes hash to {_label(name, raw, enc)}")
         if self._sha256 is not None and (self._dechunk is None or self._dechunk.ok) and not self._skip_body:
             self.sha256 = self._sha256.hexdigest()
+        dechunked = self._dechunk is not None and self._dechunk.ok
+        if self._computed_raw is not None and not self._skip_body:
+            h = self._computed_entity if dechunked else self._computed_raw
+            self.computed_digest = _label("sha1", h.digest(), "base32")
+        if self._kept_raw is not None and not self._skip_body:
+            self.kept = bytes(self._kept_entity or b"") if dechunked else bytes(self._kept_raw)
 
 
 # --------------------------------------------------------------------------- records
@@ -337,10 +395,21 @@ class _Rec:
     uri: str | None
     payload_digest: str | None  # as the header says
     truncated: str | None
-    length: int | None = None  # of its gzip member
+    length: int | None = None  # of its gzip member (of the record itself in an uncompressed file)
     complete: bool = False
     http_status: int | None = None
     sha256: str | None = None  # of the payload, when asked for
+    # What an index needs besides (archiver.warcread): the header's date and Content-Type, the
+    # HTTP Content-Type, where the record's bytes start and end in its member's inflated stream
+    # (its file, uncompressed), whether its gzip member's CRC and length held, and whether its
+    # record id was made up (ARC records have none).
+    date: str | None = None
+    content_type: str | None = None
+    http_content_type: str | None = None
+    inner: int = 0
+    inner_end: int | None = None
+    intact: bool = True
+    synthetic_id: bool = False
 
     @property
     def name(self) -> str:
@@ -356,10 +425,18 @@ class _Records:
     """
 
     def __init__(self, emit: Callable[[int | None, str, str], None], gz: bool,
-                 want_sha256: Callable[[_Rec], bool]):
+                 want_sha256: Callable[[_Rec], bool], *,
+                 keep: Callable[[_Rec, int | None, str | None], int] | None = None,
+                 on_record: Callable[[_Rec, _Block], None] | None = None):
         self._emit = emit
         self._gz = gz
         self._want_sha256 = want_sha256
+        self._keep = keep  # see _Block; `on_record` sees each complete record with its block
+        self._on_record = on_record
+        self._member_pos = 0  # inflated bytes fed before the current member
+        self._start = 0  # inflated position of the current record's first byte
+        self._last_block: _Block | None = None
+        self.bracketed: list[int] = []  # [count, first offset] of WARC/1.1 `<uri>` targets
         self.records: list[_Rec] = []
         self.conventions: dict[str, list[int]] = {}  # convention -> [count, first offset]
         self.shared_members = 0  # members holding more than one record
@@ -380,6 +457,12 @@ class _Records:
     def begin_member(self, offset: int) -> None:
         self._where = offset
         self._member_first = len(self.records)
+        self._member_pos = self._pos
+
+    @staticmethod
+    def starts_record(data: bytes) -> bool:
+        """Whether inflated bytes at a member's start look like one of this parser's records."""
+        return data.lstrip(b"\r\n").startswith(b"WARC/")
 
     def end_member(self, length: int, at_eof: bool) -> None:
         """The member ended cleanly: its records get their member length; a torn one is reported."""
@@ -423,7 +506,7 @@ class _Records:
                 self._trail += data[i:i + take]
                 i += take
                 if len(self._trail) == 4:
-                    self._end_record()
+                    self._end_record(self._pos + i)
             else:  # "skip": rest of a damaged member, or scanning for the next record
                 i = n if self._gz else self._scan(data, i)
         self._pos += n
@@ -437,6 +520,7 @@ class _Records:
                 return n
             if not self._gz:
                 self._where = self._pos + i
+            self._start = self._pos + i
         stop = -1
         if self._head:  # the terminator may straddle two feeds
             m = min(3, len(self._head))
@@ -478,9 +562,18 @@ class _Records:
                 continue
             last = name.strip().lower()
             fields.setdefault(last, value.strip())
+        uri = fields.get("warc-target-uri")
+        if uri is not None and len(uri) > 1 and uri[0] == "<" and uri[-1] == ">":
+            uri = uri[1:-1].strip()  # WARC/1.0's `<uri>` grammar, as wget writes it
+            if not lines[0].strip().startswith("WARC/1.0"):
+                seen = self.bracketed or [0, self._where]
+                seen[0] += 1
+                self.bracketed = seen
         rec = _Rec(offset=self._where, rtype=fields.get("warc-type", "(no WARC-Type)"),
-                   record_id=fields.get("warc-record-id"), uri=fields.get("warc-target-uri"),
-                   payload_digest=fields.get("warc-payload-digest"), truncated=fields.get("warc-truncated"))
+                   record_id=fields.get("warc-record-id"), uri=uri,
+                   payload_digest=fields.get("warc-payload-digest"), truncated=fields.get("warc-truncated"),
+                   date=fields.get("warc-date"), content_type=fields.get("content-type"),
+                   inner=self._start - self._member_pos)
         self._rec = rec
         self.records.append(rec)
         for name in ("WARC-Record-ID", "WARC-Type", "WARC-Date"):
@@ -496,7 +589,8 @@ class _Records:
             self._state = "skip"
             return
         self._length = self._left = length
-        self._block = _Block(rec.rtype, fields, self._want_sha256(rec))
+        keep = (lambda status, ctype: self._keep(rec, status, ctype)) if self._keep is not None else None
+        self._block = _Block(rec.rtype, fields, self._want_sha256(rec), keep=keep)
         self._state = "block"
         if not length:
             self._end_block()
@@ -505,6 +599,7 @@ class _Records:
         block, rec = self._block, self._rec
         block.finish()
         rec.http_status = block.http_status
+        rec.http_content_type = block.http_content_type
         rec.sha256 = block.sha256
         for message in block.problems:
             self._error(f"{rec.name}: {message}")
@@ -513,19 +608,26 @@ class _Records:
         if block.convention is not None:
             seen = self.conventions.setdefault(block.convention, [0, self._where])
             seen[0] += 1
+        self._last_block = block
         self._block = None
         self._trail.clear()
         self._state = "trail"
 
-    def _end_record(self) -> None:
+    def _end_record(self, end: int) -> None:
         rec = self._rec
+        block, self._last_block = self._last_block, None
         if bytes(self._trail) != _CRLF2:
             self._error(f"{rec.name}: block does not end where Content-Length ({self._length}) says: "
                         f"expected CRLF CRLF after it, found {bytes(self._trail)!r}")
             self._state = "skip"
             return
         rec.complete = True
+        rec.inner_end = end - self._member_pos
+        if not self._gz:
+            rec.length = end - rec.offset
         self._state = "head"
+        if self._on_record is not None and block is not None:
+            self._on_record(rec, block)
 
     def _scan(self, data: bytes, i: int) -> int:
         """Plain mode: skip to the next line that starts a WARC record."""
@@ -559,6 +661,7 @@ class _Records:
         self._head.clear()
         self._trail.clear()
         self._block = None
+        self._last_block = None
         self._rec = None
         self._scan_tail = b""
 
@@ -655,17 +758,44 @@ class _FileScan:
     """One pass over one WARC file: yields findings; afterwards holds what the index checks need."""
 
     def __init__(self, path: Path, *, hash_file: bool = False,
-                 want_sha256: Callable[[_Rec], bool] | None = None):
+                 want_sha256: Callable[[_Rec], bool] | None = None,
+                 keep: Callable[[_Rec, int | None, str | None], int] | None = None,
+                 on_record: Callable[[_Rec, _Block], None] | None = None,
+                 label: str | None = None, open_note: str = "its complete records are checked"):
         self.path = Path(path)
-        self.label = str(path)
+        self.label = label or str(path)
         self.hash_file = hash_file
         self.sha256: str | None = None
         self.size: int | None = None
         self.unreadable: set[int] = set()  # offsets of members that start there but cannot be read
+        self.arc = False  # an ARC file (archiver.warcread.ArcRecords reads it)
+        self.gzipped = False
+        self.shared_at: list[int] = []  # offsets of gzip members holding more than one record
+        self._open_note = open_note
         self._pending: list[Problem] = []
         self._want_sha256 = want_sha256 or (lambda rec: False)
-        self._parser = _Records(self._emit, gz=True, want_sha256=self._want_sha256)
+        self._hooks = {"keep": keep, "on_record": on_record}
+        self._parser = _Records(self._emit, gz=True, want_sha256=self._want_sha256, **self._hooks)
         self._src: _Source | None = None
+
+    def _new_parser(self, gz: bool) -> _Records:
+        if self.arc:
+            from archiver.warcread import ArcRecords  # ARC support lives with the other readers
+
+            return ArcRecords(self._emit, gz=gz, want_sha256=self._want_sha256, **self._hooks)
+        return _Records(self._emit, gz=gz, want_sha256=self._want_sha256, **self._hooks)
+
+    def _sniff_arc(self, first: bytes, gz: bool) -> bool:
+        """ARC files open with a `filedesc://` version record (in the first member when gzipped)."""
+        if gz:
+            self._src.seek(0)
+            if self._gzip_header() is not None:
+                return False
+            try:
+                first = zlib.decompressobj(-15).decompress(self._src.read_exact(4096), 64)
+            except zlib.error:
+                return False
+        return first.lstrip(b"\r\n").startswith(b"filedesc:")
 
     @property
     def records(self) -> list[_Rec]:
@@ -681,7 +811,7 @@ class _FileScan:
     def run(self) -> Iterator[Problem]:
         if self.path.name.endswith(OPEN_SUFFIX):
             self._emit(None, "not closed (.open): still being written by a capture, or left by one that "
-                             "crashed; its complete records are checked")
+                             f"crashed; {self._open_note}")
         try:
             self._src = src = _Source(self.path, self.hash_file)
         except OSError as e:
@@ -690,14 +820,19 @@ class _FileScan:
             return
         self.size = src.size
         try:
-            first = src.read_exact(5)
+            first = src.read_exact(16)
             src.seek(0)
             if not first:
                 self._emit(None, "empty file: no WARC records")
             elif first.startswith(_GZIP_MAGIC) or (not first.startswith(b"WARC/") and ".gz" in self.path.suffixes):
+                self.gzipped = True
+                self.arc = first.startswith(_GZIP_MAGIC) and self._sniff_arc(first, gz=True)
+                src.seek(0)
+                self._parser = self._new_parser(gz=True)
                 yield from self._gzip()
             else:  # an uncompressed WARC (or garbage that is not even gzip)
-                self._parser = _Records(self._emit, gz=False, want_sha256=self._want_sha256)
+                self.arc = self._sniff_arc(first, gz=False)
+                self._parser = self._new_parser(gz=False)
                 yield from self._plain()
             self.sha256 = src.sha256()
             self._notes()
@@ -715,9 +850,15 @@ class _FileScan:
             if convention == "warcio":
                 text = ("payload digest taken over the raw chunked bytes (warcio's convention, "
                         "webrecorder/warcio#74), not the de-chunked entity WARC 1.1 asks for; accepted")
+            elif convention == "stored":
+                text = ("headers say Transfer-Encoding: chunked, but the body is stored de-chunked (as "
+                        "pywb's recorder does, webrecorder/pywb#584); payload digest of the stored body; accepted")
             else:
                 text = "payload digest taken over the de-chunked entity (the WARC 1.1 convention)"
             self._emit(first, f"{count} chunked record(s): {text}; first one here", NOTE)
+        if p.bracketed:
+            self._emit(p.bracketed[1], f"{p.bracketed[0]} WARC/1.1 record(s) write WARC-Target-URI as <uri> "
+                                       "(WARC/1.0's grammar); read without the brackets; first one here", NOTE)
         if p.shared_members:
             self._emit(None, f"{p.shared_members} gzip member(s) hold more than one record "
                              "(WARC Annex D wants one record per member)", NOTE)
@@ -815,6 +956,7 @@ class _FileScan:
             return -1, False
         want_crc, want_size = struct.unpack("<II", trailer)
         intact = True
+        first = parser._member_first
         if want_crc != crc:
             self._emit(start, f"gzip CRC-32 mismatch: trailer says {want_crc:08x}, "
                               f"the member's {size} inflated byte(s) give {crc:08x}")
@@ -823,6 +965,10 @@ class _FileScan:
             self._emit(start, f"gzip length mismatch: trailer says {want_size} byte(s), member inflates to {size}")
             intact = False
         parser.end_member(end - start, at_eof=end >= src.size)
+        for rec in parser.records[first:]:
+            rec.intact = intact
+        if len(parser.records) - first > 1:
+            self.shared_at.append(start)
         return end, intact
 
     def _gzip_header(self) -> str | None:
@@ -894,7 +1040,7 @@ class _FileScan:
             out = inflate.decompress(src.read_exact(4096), 64)
         except zlib.error:
             return False
-        return out.lstrip(b"\r\n").startswith(b"WARC/")
+        return self._parser.starts_record(out)
 
 
 def verify_file(path: Path | str) -> Iterator[Problem]:
@@ -910,10 +1056,11 @@ def verify_file(path: Path | str) -> Iterator[Problem]:
 
 
 def warc_paths(warc_dir: Path) -> list[Path]:
-    """The WARC files of an archive folder, closed and `.open`, in name order."""
+    """The WARC files of an archive folder, closed and `.open`, in name order (and the ARC files
+    `archiver import` brought in)."""
     if not warc_dir.is_dir():
         return []
-    suffixes = (".warc.gz", ".warc", ".warc.gz" + OPEN_SUFFIX, ".warc" + OPEN_SUFFIX)
+    suffixes = (".warc.gz", ".warc", ".warc.gz" + OPEN_SUFFIX, ".warc" + OPEN_SUFFIX, ".arc.gz", ".arc")
     return sorted(p for p in warc_dir.iterdir() if p.is_file() and p.name.endswith(suffixes))
 
 

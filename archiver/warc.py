@@ -28,7 +28,8 @@ from archiver.errors import StorageError
 from archiver.models import RecordRef
 
 __all__ = ["Payload", "WarcSink", "record_digest", "warc_date", "clean_target_uri", "http_header",
-           "compression_level", "REVISIT_PROFILE", "WARC_FIELDS", "recover_open_files"]
+           "compression_level", "REVISIT_PROFILE", "WARC_FIELDS", "recover_open_files",
+           "unrecorded_closed_files", "check_prefix"]
 
 WARC_VERSION = b"WARC/1.1"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
@@ -58,6 +59,17 @@ _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="payload")
 # Characters RFC 3986 never allows in a URI; escaped so a WARC-Target-URI stays one valid token.
 _URI_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]|[^\x00-\x7f]')
 _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# A WARC file name prefix: a plain name, so files land in warcs/ and nowhere else.
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_prefix(prefix: str) -> str:
+    """`prefix` if it can start a WARC file name in warcs/ (letters, digits, `.`, `_`, `-`, not
+    first `.` or `-`, at most 100), else ValueError: no `/`, `..`, glob or control characters."""
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
+        raise ValueError(f"bad WARC file prefix {prefix!r}: use letters, digits, '.', '_' and '-' "
+                         "(not first), at most 100")
+    return prefix
 
 
 def record_digest(data: bytes) -> str:
@@ -416,8 +428,7 @@ class WarcSink:
                  software: str, operator: str | None = None,
                  lookup_digest: Callable[[str], RecordRef | None] | None = None,
                  on_close: Callable[[str, int, str], None] | None = None):
-        if not prefix or "/" in prefix or os.sep in prefix:
-            raise ValueError(f"bad WARC file prefix: {prefix!r}")
+        check_prefix(prefix)
         self.warc_dir = Path(warc_dir)
         self.prefix = prefix
         self.max_size = max_size
@@ -746,6 +757,25 @@ def recover_open_files(warc_dir: Path) -> list[tuple[str, int, str]]:
         out.append((final.name, keep, digest.hexdigest()))
     if out:
         _fsync_dir(warc_dir)
+    return out
+
+
+def unrecorded_closed_files(warc_dir: Path, prefix: str, recorded: set[str]) -> list[tuple[str, int, str]]:
+    """`(name, size, sha256)` of this archive's closed files (named `<prefix>-*.warc.gz`) that
+    are not in `recorded`: a writer killed between renaming a file and recording it leaves one."""
+    out = []
+    for path in sorted(Path(warc_dir).glob(f"{prefix}-*.warc.gz")):
+        if path.name in recorded:
+            continue
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(_CHUNK), b""):
+                    digest.update(block)
+            size = path.stat().st_size
+        except OSError as e:
+            raise StorageError(f"cannot read {path}: {_why(e)}") from e
+        out.append((path.name, size, digest.hexdigest()))
     return out
 
 

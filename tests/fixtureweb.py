@@ -243,6 +243,10 @@ class LogEntry:
     conn_id: int
     attempt: int
     client: tuple[str, int] = ("", 0)
+    # When the last write of the response began (time.time()), or None if none was sent. Set
+    # before that write, so a client's next request on the same host starts after it: two
+    # requests overlapped exactly when one started before the other's end.
+    end: Optional[float] = None
 
 
 # --------------------------------------------------------------------------- big bodies
@@ -434,6 +438,8 @@ class _Conn:
         self.conn_id = conn_id
         self.addr = addr
         self.buf = bytearray()
+        self.last_send = 0.0  # time.time() when the latest sendall began
+        self.entry: Optional[LogEntry] = None  # log entry of the request being answered
 
     def _fill(self) -> None:
         try:
@@ -463,6 +469,7 @@ class _Conn:
         return data
 
     def sendall(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        self.last_send = time.time()
         try:
             self.sock.sendall(data)
         except (OSError, ValueError) as e:
@@ -512,6 +519,18 @@ class FixtureWeb:
         self.fallback: Optional[Handler] = None  # answers unmatched requests instead of the 404
         # Tracebacks of handler exceptions (answered with a 500) and of body generators that raised.
         self.errors: list[str] = []
+        # Seconds added before every response's status line (on top of Response.delay): a web
+        # with realistic latency for throughput and politeness tests.
+        self.latency: float = 0.0
+        # Every request goes through ``policy(request, handler)`` when set (tests/chaos.py): it
+        # gets the handler that would answer (the 404 one when no route matches) and returns
+        # the response to send, so it can misbehave around the real answer.
+        self.policy: Optional[Callable[[Request, Handler], Response]] = None
+        # ``stall_tls(host, n)`` -> True: the n-th CONNECT to ``host`` (1-based, port dropped)
+        # never finishes its TLS handshake: the ClientHello is read and ignored until the client
+        # gives up and closes (or the server stops). A handshake timeout, on demand.
+        self.stall_tls: Optional[Callable[[str, int], bool]] = None
+        self._connects: dict[str, int] = {}
 
         self._routes: list[_Route] = []
         self._seq = itertools.count()
@@ -695,6 +714,7 @@ class FixtureWeb:
             self._log.clear()
             self._tunnels.clear()
             self._attempts.clear()
+            self._connects.clear()
 
     # ----------------------------------------------------------------- serving
 
@@ -775,7 +795,12 @@ class FixtureWeb:
                 if resp.delay > 0:
                     self._stopping.wait(resp.delay)
                 return True
-            keep = self._send_response(conn, req, resp)
+            conn.last_send = 0.0
+            try:
+                keep = self._send_response(conn, req, resp)
+            finally:
+                if conn.entry is not None and conn.last_send:
+                    conn.entry.end = conn.last_send
             if resp.reset:
                 return True
             if not keep:
@@ -833,18 +858,17 @@ class FixtureWeb:
         url = f"{scheme}://{host}{path}" + (f"?{raw_query}" if raw_query else "")
         with self._lock:
             attempt = self._attempts[url] = self._attempts.get(url, 0) + 1
-            self._log.append(
-                LogEntry(
-                    time=time.time(),
-                    method=method,
-                    url=url,
-                    headers=headers,
-                    thread=threading.current_thread().name,
-                    conn_id=conn.conn_id,
-                    attempt=attempt,
-                    client=conn.addr,
-                )
+            conn.entry = LogEntry(
+                time=time.time(),
+                method=method,
+                url=url,
+                headers=headers,
+                thread=threading.current_thread().name,
+                conn_id=conn.conn_id,
+                attempt=attempt,
+                client=conn.addr,
             )
+            self._log.append(conn.entry)
         return Request(
             method=method,
             url=url,
@@ -899,6 +923,7 @@ class FixtureWeb:
         host = hp.hostname.lower()
         with self._lock:
             self._tunnels.append(f"{_norm_host(host, None, None)}:{port}")
+            nth = self._connects[host] = self._connects.get(host, 0) + 1
         conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
         if conn.buf:  # the client already sent TLS bytes we buffered; we cannot hand them to ssl
             logger.debug("fixtureweb: data pipelined after CONNECT, dropping tunnel")
@@ -913,6 +938,9 @@ class FixtureWeb:
             scheme = "http"
         else:
             scheme = "https"
+            if self.stall_tls is not None and self.stall_tls(host, nth):
+                self._stall(conn)
+                return False
             ctx = _server_context(self.ca, host)
             try:
                 tls = ctx.wrap_socket(conn.sock, server_side=True, do_handshake_on_connect=False)
@@ -924,12 +952,23 @@ class FixtureWeb:
         authority = _norm_host(host, port, scheme)
         return self._serve_requests(conn, scheme=scheme, authority=authority)
 
+    def _stall(self, conn: _Conn) -> None:
+        """Read and drop whatever the client sends (its ClientHello) until it hangs up."""
+        try:
+            while not self._stopping.is_set() and conn.sock.recv(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+
     def _dispatch(self, req: Request) -> Response:
         handler = self._find(req.scheme, req.host, req.path, req.raw_query)
-        if handler is None:
-            return Response.html("<!DOCTYPE html>\n<title>Not Found</title>\n<p>not found</p>\n", status=404)
+        if handler is None and self.policy is None:
+            return _not_found(req)
         try:
-            resp = handler(req)
+            if self.policy is not None:
+                resp = self.policy(req, handler or _not_found)
+            else:
+                resp = handler(req)
             if isinstance(resp, (bytes, str)):
                 resp = Response(200, resp)
             if not isinstance(resp, Response):
@@ -956,7 +995,8 @@ class FixtureWeb:
 
     def _send_response(self, conn: _Conn, req: Request, resp: Response) -> bool:
         """Write ``resp`` (misbehaving as asked); returns whether to keep the connection open."""
-        if resp.delay > 0 and self._stopping.wait(resp.delay):
+        delay = resp.delay + self.latency
+        if delay > 0 and self._stopping.wait(delay):
             raise _Closed("stopping")
 
         headers: list[tuple[str, str]] = list(resp.headers)  # type: ignore[arg-type]
@@ -1063,6 +1103,10 @@ class FixtureWeb:
         if chunked and resp.chunk_size:
             return _split(iter(body), resp.chunk_size)  # type: ignore[arg-type]
         return body  # type: ignore[return-value]
+
+
+def _not_found(_req: Request) -> Response:
+    return Response.html("<!DOCTYPE html>\n<title>Not Found</title>\n<p>not found</p>\n", status=404)
 
 
 def _split(pieces: Iterable[Any], size: int) -> Iterator[memoryview]:

@@ -4,12 +4,17 @@ and `archiver capture` end to end against the fixture web (tests/world_social.py
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zlib
 from pathlib import Path
 from typing import Optional
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from warcio.archiveiterator import ArchiveIterator
 
 from archiver.cli import cli
 from archiver.extract import ExtractResult, find_embeds, parse_html
@@ -17,6 +22,7 @@ from archiver.fetch import FetchResult
 from archiver.models import FORMS, Embed
 from archiver.platforms import PLATFORMS, bluesky, mastodon, platform_for, reddit, telegram
 from twitterworld import add_news_site, media_bytes
+from warcread import warcio_check
 from world_social import (
     BlueskyWorld,
     BskyPost,
@@ -293,6 +299,42 @@ def test_parsers_and_canonical_urls():
     assert telegram.canonical_url("durov/123", None) == "https://t.me/durov/123"
 
 
+_FRAGMENTS = st.sampled_from([
+    "<blockquote class=\"bluesky-embed\" data-bluesky-uri=\"", "<blockquote class=\"mastodon-embed\" data-embed-url=\"",
+    "<blockquote class=\"reddit-embed-bq\">", "<blockquote class=\"reddit-card\">", "</blockquote>", "<p>", "</p>",
+    "<a href=\"", "\">", "</a>", "<iframe src=\"", "<script data-telegram-post=\"", "</script>", "<header>", "</header>",
+    "at://", "did:plc:abc", "did%3Aplc%3A", "/app.bsky.feed.post/", "https://bsky.app/profile/", "/post/", "3kxyz",
+    "https://mastodon.social/@", "/users/", "/statuses/", "/embed", "113443216181398523", "@a@b.c", "/@",
+    "https://www.reddit.com/r/", "/comments/", "/s/", "redd.it/", "/gallery/", "7pfpeq", "u/x",
+    "https://t.me/", "t.me/s/", "telegram.me/", "durov", "/123", "?embed=1", "joinchat/", "c/", "&amp;", "%", "/", ".",
+    " ", "\n", "\u2014", "\x00", "99999999999999999999", "<!--", "-->", "<base href=\"", "\"",
+])
+_HTMLISH = st.lists(st.one_of(_FRAGMENTS, st.text(max_size=6)), max_size=40).map("".join)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_HTMLISH)
+def test_arbitrary_markup_never_raises_and_ids_are_well_formed(text):
+    for embed in find_embeds(parse_html(social_article(text), base_url=BASE)).embeds:
+        if embed.platform not in SOCIAL:
+            continue
+        assert embed.forms and set(embed.forms) <= set(FORMS)
+        assert embed.url.startswith("https://")
+        if embed.platform == "bluesky":
+            actor, _, rkey = embed.id.rpartition("/")
+            assert bluesky._actor(actor) == actor and rkey
+        elif embed.platform == "mastodon":
+            host, _, status_id = embed.id.partition("/")
+            assert host == host.lower() and status_id.isdigit()
+        elif embed.platform == "reddit" and embed.id is None:
+            assert "/s/" in embed.url  # a share link, resolved at capture time
+        elif embed.platform == "reddit":
+            assert embed.id.isalnum() and embed.id == embed.id.lower()
+        else:
+            channel, _, msg = embed.id.partition("/")
+            assert channel == channel.lower() and msg.isdigit()
+
+
 # --------------------------------------------------------------------------------------------
 # Snapshot: status from the evidence, against a scripted fetcher (no network)
 # --------------------------------------------------------------------------------------------
@@ -416,6 +458,26 @@ def test_reddit_status(answer, status, reason):
         assert post.created_at == "2023-11-14T22:13:20.000Z"
 
 
+class RedirectingFetcher:
+    """What Fetcher.fetch(url, stop_at=...) returns for a redirect chain it stops at."""
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def fetch(self, url: str, *, stop_at=None, **_kw) -> FetchResult:
+        stopped = stop_at is not None and stop_at(self.target)
+        return FetchResult(url=url, final_url=self.target, status=301 if stopped else 200, body=b"")
+
+
+def test_reddit_share_link_resolves_through_its_redirect():
+    share = Embed("reddit", None, "https://www.reddit.com/r/pics/s/Ab12Cd34Ef", forms=["link"], context="shared")
+    target = "https://www.reddit.com/r/pics/comments/1xyzabc/the_flooded_square/?share_id=Xy&utm_source=share"
+    resolved, _records = reddit.resolve(share, RedirectingFetcher(target))
+    assert (resolved.id, resolved.url, resolved.forms, resolved.context) == (
+        "1xyzabc", "https://www.reddit.com/r/pics/comments/1xyzabc/", ["link"], "shared")
+    assert reddit.resolve(share, RedirectingFetcher("https://www.reddit.com/r/pics/"))[0] is None
+
+
 def test_reddit_media_best_sizes_unescaped():
     thing = {
         "gallery_data": {"items": [{"media_id": "m2"}, {"media_id": "m1"}]},
@@ -525,6 +587,26 @@ def social_web(web):
     return web
 
 
+def payload_at(archive: Path, ref: dict) -> tuple[str, bytes]:
+    """(record type, HTTP payload) of the one record an export `records` entry points at."""
+    with open(archive / "warcs" / ref["warc"], "rb") as fh:
+        fh.seek(ref["offset"])
+        member = fh.read(ref["length"])
+    rec = next(iter(ArchiveIterator(io.BytesIO(zlib.decompressobj(31).decompress(member)))))
+    assert rec.rec_headers.get_header("WARC-Target-URI") == ref["url"]
+    return rec.rec_type, rec.content_stream().read()
+
+
+def evidence(archive: Path, row: dict, prefix: str) -> bytes:
+    """The body of the (first) response record in a post's records whose URL starts with prefix."""
+    for ref in row["records"]:
+        if ref["url"].startswith(prefix):
+            kind, body = payload_at(archive, ref)
+            if kind == "response":
+                return body
+    raise AssertionError(f"no response record for {prefix} in {[r['url'] for r in row['records']]}")
+
+
 def _sha(url: str) -> str:
     return hashlib.sha256(media_bytes(url.split("?")[0])).hexdigest()
 
@@ -625,6 +707,20 @@ def test_capture_every_platform_end_to_end(social_web, tmp_path):
     assert got[TG.file("photoA1")]["sha256"] == _sha(TG.file("photoA1"))
     assert list(dict.fromkeys(urls(tg)))[:2] == [f"https://t.me/{TG.post_id}?embed=1", f"https://t.me/{TG.post_id}"]
     assert rows[("telegram", TG_GONE.post_id)]["status_reason"] == "embed page: Post not found"
+
+    # the evidence itself is in the WARC, at the offsets the index gives
+    assert json.loads(evidence(archive, sky, "https://public.api.bsky.app/"))["thread"]["post"]["uri"] == SKY.uri
+    assert json.loads(evidence(archive, gone, "https://public.api.bsky.app/"))["error"] == "NotFound"
+    assert json.loads(evidence(archive, sky, "https://embed.bsky.app/oembed"))["provider_name"] == "Bluesky Social"
+    assert json.loads(evidence(archive, toot, "https://mastodon.social/api/v1/"))["id"] == TOOT.id
+    assert b"bluesky-embed" not in evidence(archive, toot, "https://mastodon.social/api/oembed")
+    assert json.loads(evidence(archive, red, "https://www.reddit.com/r/investing/comments/7pfpeq/.json"))[0]["kind"] == "Listing"
+    assert json.loads(evidence(archive, red, "https://www.reddit.com/oembed"))["author_name"] == RED.author
+    assert b"tgme_widget_message_text" in evidence(archive, tg, "https://t.me/dniproova/5012?embed=1")
+    assert b"tgme_widget_message_error" in evidence(archive, rows[("telegram", TG_GONE.post_id)], "https://t.me/durov/404?embed=1")
+    for path in sorted((archive / "warcs").glob("*.warc.gz")):
+        check = warcio_check(path)
+        assert check.returncode == 0, check.stdout + check.stderr
 
     # chrome (follow links, share buttons, the outlet's own posts) was never fetched
     assert web.hits("https://t.me/newsexample") == 0

@@ -294,6 +294,21 @@ def test_limit_and_order(shared: Index):
     assert shared.search("residents", limit=5) == shared.search("residents", limit=5)  # stable
 
 
+def test_many_hits(index: Index):
+    """Past 200 hits the snippets come from one pass over the matches, not a lookup each."""
+    filler = [tweet(str(1185000000000000000 + n), f"stringer_{n % 7}", "Stringer",
+                    f"Shelling report {n}: artillery heard near the M4 highway, {'more ' * (n % 5)}to follow.",
+                    f"2019-10-{10 + n % 12:02d}T06:00:00.000Z", warc=WARC2) for n in range(260)]
+    index.record_article(ArticleResult(article=Article(url=ARTICLE_OFFENSIVE + "?page=2", http_status=200),
+                                       posts=filler), now=T2)
+    everything = index.search("artillery", limit=None)
+    assert len(everything) == 260 + 24
+    assert all("[artillery]" in h["snippet"] for h in everything)
+    assert [h["id"] for h in index.search("artillery", limit=201)] == [h["id"] for h in everything[:201]]
+    assert [h["id"] for h in index.search("artillery", limit=10)] == [h["id"] for h in everything[:10]]
+    assert len(index.search("artillery", author="stringer_3", limit=None)) == 37
+
+
 def test_fts_syntax_when_used(shared: Index):
     assert ids(shared.search("escaped OR fliehen")) == {ESCAPE, GERMAN}
     assert ids(shared.search("Turkish NOT shelling")) == {TALABYAD}
@@ -312,6 +327,9 @@ def test_fts_syntax_error_falls_back_to_words(shared: Index, caplog: pytest.LogC
         hits = shared.search("^co-chair")
     assert ids(hits) == {COCHAIR}
     assert "not a valid FTS5 query" in caplog.text
+    # A column filter FTS5 rejects: the filter is dropped, its words kept.
+    assert ids(shared.search("text: co-chair")) == {COCHAIR}
+    assert ids(shared.search("NEAR(co-chair SDF)")) == {COCHAIR}
 
 
 PUNCTUATION = [
@@ -319,7 +337,7 @@ PUNCTUATION = [
     '"', '""', '"""', "'single'", "U.S.", "50%", "(@StateDept)", "C++ & co.", "#Syria", "#", "-", "--", "*",
     "^", ":", "text:", "{text}:", "NOT", "OR", "AND", "escaped OR", "NOT escaped", "OR OR escaped",
     "NEAR(", "NEAR(ISIS", "( escaped", "escaped )", "a + + b", "x:y", "Ras al-Ain", "Raʾs al-ʿAin",
-    "‘curly’ “quotes”", "«guillemets»", "🙂🔥", "\\", "%_", "'; DROP TABLE posts; --", "\x00", "ـ",
+    "‘curly’ “quotes”", "«guillemets»", "🙂🔥", "\\", "%_", "'; DROP TABLE posts; --", "\x00", "0\x00", "ـ",
     "a" * 2000, "escaped " * 200, "北京*", "   ", "\t\n",
 ]
 
@@ -365,9 +383,11 @@ def test_query_translation():
     assert plain_query('!!! "..." --') is None
     assert plain_query("") is None
     assert fts_candidates("escaped camp") == ['"escaped" "camp"']
-    assert fts_candidates("NEAR(a b)") == ["NEAR(a b)", '"NEAR(a" "b)"']
+    assert fts_candidates("NEAR(a b)") == ["NEAR(a b)", '"a" "b)"']
     assert fts_candidates("???") == []
     assert fts_candidates("^:") == []  # FTS5-looking, but no term in it
+    assert fts_candidates("text: co-chair") == ["text: co-chair", '"co-chair"']
+    assert fts_candidates("context: war") == ['"context:" "war"']  # not a column of the index
 
 
 # -- keeping the index current -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from typing import Optional
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fixtureweb import FixtureWeb, Request, Response
 from twitterworld import media_bytes
@@ -33,9 +33,10 @@ def _media(req: Request) -> Response:
     return Response(200, headers=[("Content-Type", ctype)], body=media_bytes(req.url.split("?")[0]))
 
 
-def _hls(base: str, path: str) -> Optional[Response]:
-    """A master playlist -> one media playlist -> two segments, under `base`."""
-    if path.endswith("playlist.m3u8") or path.endswith("HLSPlaylist.m3u8"):
+def _hls(path: str) -> Optional[Response]:
+    """A master playlist -> two variant playlists (relative URLs) -> two segments each; None if
+    `path` is no playlist."""
+    if path.endswith(("playlist.m3u8", "HLSPlaylist.m3u8")):
         text = ("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=640x360\n360p/video.m3u8\n"
                 "#EXT-X-STREAM-INF:BANDWIDTH=1200000,RESOLUTION=1280x720\n720p/video.m3u8\n")
     elif path.endswith("video.m3u8"):
@@ -159,7 +160,7 @@ class BlueskyWorld:
                                                 b'<body><div id="root"></div><noscript>JavaScript required</noscript></body></html>')
 
     def video(self, req: Request) -> Response:
-        return _hls("", req.path) or _media(req)
+        return _hls(req.path) or _media(req)
 
 
 # ============================================================================================ Mastodon
@@ -406,7 +407,7 @@ class RedditWorld:
         return _media(req)
 
     def video(self, req: Request) -> Response:
-        return _hls("", req.path) or _media(req)
+        return _hls(req.path) or _media(req)
 
 
 # ============================================================================================ Telegram

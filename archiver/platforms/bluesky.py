@@ -10,7 +10,6 @@ that shows that handle, so both sightings merge into one post.
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, Optional
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from archiver.fetch import Fetcher
 
 name = "bluesky"
-log = logging.getLogger(__name__)
 
 # =============================================================================================
 # Detection. Public: name, detect, parse_post_url, canonical_url.
@@ -38,7 +36,7 @@ _ACTOR = r"(?P<actor>[A-Za-z0-9._:%-]{3,256})"  # a handle or a DID, maybe perce
 _RKEY = r"(?P<rkey>[A-Za-z0-9._~-]{1,512})"
 _END = r"/?(?:[?#]|$)"
 _POST_HREF = re.compile(r"https?://" + _WEB_HOST + r"/profile/" + _ACTOR + r"/post/" + _RKEY + _END, re.I | re.A)
-_IFRAME_SRC = re.compile(r"https?://embed\.bsky\.app/embed/" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + _END, re.A)
+_IFRAME_SRC = re.compile(r"https?://embed\.bsky\.app/embed/" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + _END, re.I | re.A)
 _AT_URI = re.compile(r"at://" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"(?![A-Za-z0-9._~-])", re.A)
 # In running text: a post URL with or without scheme, or an at:// URI, not glued to a longer word.
 _IN_TEXT = re.compile(
@@ -54,6 +52,7 @@ _SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "â
 _ANCHORS = etree.XPath(".//a[@href]")
 _QUERIES: dict[str, etree.XPath] = {}
 _SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
+_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
@@ -119,17 +118,25 @@ def detect(doc: Document) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document) -> list:
-    """One union query (document order); link and text parts only where `bsky` occurs there.
+    """One union query (document order) of the parts the raw page calls for.
 
-    The raw-page scan for `bsky` is the one `detect` already did (cached on the Document).
+    Each `//x` part is a walk of the whole tree, which costs more than a scan of the raw page, so
+    a part runs only where a literal says it can find something: `bluesky` (the blockquote's
+    class and attribute), or `bsky` inside an <iframe> tag, an <a> tag or running text. The
+    scan for `bsky` is the one `detect` already did (cached on the Document).
     """
-    parts = ["//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]",
-             "//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]"]
+    parts = []
+    if doc.has(b"bluesky"):
+        parts.append("//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]")
     kinds = doc.where(b"bsky")
+    if kinds & {"iframe", "unknown"}:
+        parts.append("//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]")
     if kinds & {"a", "unknown"}:
         parts.append("//a/@href[contains(., 'bsky')]")
     if kinds & {"text", "unknown"}:
         parts.append("/descendant::text()[contains(., 'bsky')]")
+    if not parts:
+        return []
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -256,7 +263,9 @@ def _widget_context(doc: Document, el) -> str:
     prev = el.getprevious()
     while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
         prev = prev.getprevious()
-    return doc.context(prev) if prev is not None and len(prev) <= _SMALL_WRAPPER else ""
+    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
+        return ""
+    return doc.context(prev)
 
 
 # =============================================================================================

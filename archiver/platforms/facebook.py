@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 
 from archiver.models import Embed
+from archiver.platforms import meta
 from archiver.platforms.base import Detected, Profile
 
 if TYPE_CHECKING:
@@ -60,24 +61,27 @@ _IN_TEXT = re.compile(
 _TRAILING = ".,;:!?)]}'\u201d\u2019"
 
 _MARKERS = (b"facebook.com", b"fb.watch", b"fb-post", b"fb-video", b"fb-page")
-_NOT_IN_EMBED = (
-    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
-    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
-    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
-    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
-)
-_ELEMENTS = (
-    "//div[@data-href][contains(@class, 'fb-post') or contains(@class, 'fb-video') or contains(@class, 'fb-page')]"
-    " | //iframe[contains(@src, 'facebook.com/') or contains(@data-src, 'facebook.com/')]" + _NOT_IN_EMBED
-)
 _LINKS = "contains(., 'facebook.com/') or contains(., 'fb.watch/')"
-_HREFS = f"//a/@href[{_LINKS}]" + _NOT_IN_EMBED
-_TEXTS = (
-    f"/descendant::text()[{_LINKS}][not(ancestor::*[self::a[@href] or self::script or self::style"
-    " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
+# Query parts, run only when the raw page calls for them (`meta.candidates`): markup parts when
+# their literal occurs, URL parts where raw hits starting a post, video, photo, plugin or short URL
+# sit. A page link in the header or a sharer.php button starts none.
+_MARKUP_PARTS: meta.MarkupParts = (
+    ((b"fb-post", b"fb-video", b"fb-page"),
+     "//div[@data-href][contains(@class, 'fb-post') or contains(@class, 'fb-video') or contains(@class, 'fb-page')]"),
+)
+_URL_PARTS: meta.UrlParts = (
+    (frozenset({"iframe", "unknown"}),
+     "//iframe[contains(@src, 'facebook.com/') or contains(@data-src, 'facebook.com/')]" + meta.NOT_IN_EMBED),
+    (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
+    (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
+)
+_URL_MARKERS: meta.UrlMarkers = (
+    (b"facebook.com/", re.compile(
+        rb"facebook\.com/(?:[^\s\"'<>/?#]{1,80}/(?:posts|videos|photos)/|permalink\.php|story\.php|watch|video\.php"
+        rb"|video/embed|reels?/|photo\.php|photo/|share/|(?:v[0-9.]+/)?plugins/(?:post|video|page)\.php)", re.I)),
+    (b"fb.watch/", re.compile(rb"fb\.watch/[A-Za-z0-9_-]", re.I)),
 )
 _HAS_BLOCKQUOTE = etree.XPath("boolean(.//blockquote)")
-_LINK_MARKERS = (b"facebook.com/", b"fb.watch/")  # where href and text scans are needed
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -142,7 +146,9 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
     """A URL of a form Meta's oEmbed documents, rebuilt from the id and the page hint."""
     if post_id.startswith("video/"):
         vid = post_id[6:]
-        return f"https://www.facebook.com/{handle}/videos/{vid}/" if handle else f"https://www.facebook.com/video.php?v={vid}"
+        if handle:
+            return f"https://www.facebook.com/{handle}/videos/{vid}/"
+        return f"https://www.facebook.com/video.php?v={vid}"
     if post_id.startswith("photo/"):
         return f"https://www.facebook.com/photo.php?fbid={post_id[6:]}"
     if handle:
@@ -177,18 +183,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    """One union query; the costly href and text scans only where the raw link markers sit."""
-    kinds = {"unknown"} if exhaustive else set().union(*(doc.where(m) for m in _LINK_MARKERS))
-    parts = [_ELEMENTS]
-    if kinds & {"a", "unknown"}:
-        parts.append(_HREFS)
-    if kinds & {"text", "unknown"}:
-        parts.append(_TEXTS)
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
+    return meta.candidates(doc, _MARKUP_PARTS, _URL_PARTS, _URL_MARKERS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:
@@ -290,7 +285,6 @@ def _text(doc: Document, node, found: list[Detected]) -> None:
 # =============================================================================================
 
 from archiver.models import Post, RecordRef
-from archiver.platforms import meta
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher

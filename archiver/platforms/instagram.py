@@ -16,11 +16,12 @@ profile links are not posts.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable
 
 from lxml import etree
 
 from archiver.models import Embed
+from archiver.platforms import meta
 from archiver.platforms.base import Detected, Profile
 
 if TYPE_CHECKING:
@@ -39,7 +40,9 @@ _POST_URL = re.compile(
     r"https?://" + _HOST + r"/(?:(?P<handle>" + _USER + r")/)?(?:p|reels?|tv)/(?P<code>" + _CODE + r")(?:[/?#]|$)",
     re.A,
 )
-_SHARE_URL = re.compile(r"https?://(?:www\.)?instagram\.com/share/(?:(?P<kind>p|reel|v)/)?(?P<token>[A-Za-z0-9_-]{4,64})(?:[/?#]|$)", re.A)
+_SHARE_URL = re.compile(
+    r"https?://(?:www\.)?instagram\.com/share/(?:(?P<kind>p|reel|v)/)?(?P<token>[A-Za-z0-9_-]{4,64})(?:[/?#]|$)", re.A
+)
 _PROFILE_URL = re.compile(r"https?://" + _HOST + r"/(?P<handle>" + _USER + r")/?(?:[?#]|$)", re.A)
 _IN_TEXT = re.compile(
     r"(?<![\w.@/-])(?:https?://)?(?:"
@@ -57,26 +60,27 @@ _RESERVED = frozenset(
 _NOT_CODES = frozenset({"audio"})  # /reels/audio/<id> is a sound page
 
 _MARKERS = (b"instagram", b"instagr.am")
-_NOT_IN_EMBED = (
-    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
-    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
-    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
-    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
-)
-_ELEMENTS = (
-    "//blockquote[contains(@class, 'instagram-media')]"
-    " | //iframe[contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/')"
-    " or contains(@src, 'instagr.am/')]" + _NOT_IN_EMBED
-    + " | //amp-instagram[@data-shortcode]"
-)
 _LINKS = "contains(., 'instagram.com/') or contains(., 'instagr.am/')"
-_HREFS = f"//a/@href[{_LINKS}]" + _NOT_IN_EMBED
-_TEXTS = (
-    f"/descendant::text()[{_LINKS}][not(ancestor::*[self::a[@href] or self::script or self::style"
-    " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
+# Query parts, run only when the raw page calls for them (`meta.candidates`): markup parts when
+# their literal occurs, URL parts where raw hits starting a post or share URL sit. A profile link
+# in the header starts none.
+_MARKUP_PARTS: meta.MarkupParts = (
+    ((b"instagram-media",), "//blockquote[contains(@class, 'instagram-media')]"),
+    ((b"<amp-instagram",), "//amp-instagram[@data-shortcode]"),
+)
+_URL_PARTS: meta.UrlParts = (
+    (frozenset({"iframe", "unknown"}),
+     "//iframe[contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/')"
+     " or contains(@src, 'instagr.am/')]"
+     + meta.NOT_IN_EMBED),
+    (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
+    (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
+)
+_URL_MARKERS: meta.UrlMarkers = (
+    (b"instagram.com/", re.compile(rb"instagram\.com/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv|share)/", re.I)),
+    (b"instagr.am/", re.compile(rb"instagr\.am/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv)/", re.I)),
 )
 _FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
-_LINK_MARKERS = (b"instagram.com/", b"instagr.am/")  # where href and text scans are needed
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -129,18 +133,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    """One union query; the costly href and text scans only where the raw link markers sit."""
-    kinds = {"unknown"} if exhaustive else set().union(*(doc.where(m) for m in _LINK_MARKERS))
-    parts = [_ELEMENTS]
-    if kinds & {"a", "unknown"}:
-        parts.append(_HREFS)
-    if kinds & {"text", "unknown"}:
-        parts.append(_TEXTS)
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
+    return meta.candidates(doc, _MARKUP_PARTS, _URL_PARTS, _URL_MARKERS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], code: str, handle: str | None, form: str, context: str) -> None:
@@ -214,7 +207,6 @@ def _text(doc: Document, node, found: list[Detected]) -> None:
 # =============================================================================================
 
 from archiver.models import Post, RecordRef
-from archiver.platforms import meta
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher

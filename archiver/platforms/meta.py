@@ -1,4 +1,5 @@
-"""Meta's tokenless oEmbed (Instagram, Facebook, Threads): endpoints, reading answers, one snapshot flow.
+"""What Meta's platforms (Instagram, Facebook, Threads) share: the raw-marker gating of their tree
+queries, and capture through Meta's tokenless oEmbed (endpoints, reading answers, one snapshot flow).
 
 Since 2026-06-15 Meta's oEmbed endpoints need no access token (1,000 requests per hour per
 endpoint; social-embeds.md section 6). Since November 2025 they no longer return `author_name`,
@@ -22,7 +23,62 @@ from archiver.models import Media, Post
 from archiver.platforms.common import decide, route
 
 if TYPE_CHECKING:
+    from archiver.extract import Document
     from archiver.fetch import Fetcher
+
+# --- detection: which tree queries a page calls for ---------------------------------------------
+
+# Posts inside another platform's embed belong to that post (its text, its card), not to the article.
+NOT_IN_EMBED = (
+    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
+    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
+    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
+    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
+)
+# Prose only: not a link's own text (the href decides), not scripts, styles or the head.
+PROSE = ("[not(ancestor::*[self::a[@href] or self::script or self::style or self::textarea or self::title"
+         " or self::head or self::noscript or self::template])]")
+
+MarkupParts = tuple[tuple[tuple[bytes, ...], str], ...]  # (literals of the markup, XPath)
+UrlParts = tuple[tuple[frozenset[str], str], ...]  # (`Document.where` kinds it looks at, XPath)
+UrlMarkers = tuple[tuple[bytes, "re.Pattern[bytes]"], ...]  # (literal, does a post URL start at a hit?)
+
+
+def candidates(doc: Document, markup: MarkupParts, urls: UrlParts, markers: UrlMarkers,
+               cache: dict[str, etree.XPath], exhaustive: bool = False) -> list:
+    """One union query of the parts the raw page calls for, in document order.
+
+    A full-tree scan costs a good fraction of the parse on a big page, so a markup part runs only
+    when its literal occurs, and a URL part only when a raw hit that starts a post URL sits where
+    it looks (`url_kinds`): a profile link in the site's header starts none, so most pages pay a
+    few bytes.find() calls. `exhaustive` runs every part (same answer; for tests).
+    """
+    kinds = {"unknown"} if exhaustive else url_kinds(doc, markers)
+    parts = [xpath for literals, xpath in markup if exhaustive or doc.has(*literals)]
+    parts += [xpath for wanted, xpath in urls if kinds & wanted]
+    if not parts:
+        return []
+    query = " | ".join(parts)
+    compiled = cache.get(query)
+    if compiled is None:
+        compiled = cache[query] = etree.XPath(query)
+    return compiled(doc.root)
+
+
+def url_kinds(doc: Document, markers: UrlMarkers) -> set[str]:
+    """Where raw hits that start a post URL sit (`Document.where` kinds); the other hits of each
+    literal are left out as `outside` spans. An entity-escaped URL cannot be told: it counts."""
+    kinds: set[str] = set()
+    src = doc.source
+    for literal, starts_post in markers:
+        hits = doc.hits(literal)
+        others = [(p, p + 1) for p in hits if not starts_post.match(src, p) and b"&#" not in src[p:p + 64]]
+        if len(others) < len(hits):
+            kinds |= doc.where(literal, outside=others)
+    return kinds
+
+
+# --- capture: Meta's tokenless oEmbed ------------------------------------------------------------
 
 GRAPH = "https://graph.facebook.com/v26.0"
 INSTAGRAM_OEMBED = f"{GRAPH}/instagram_oembed"

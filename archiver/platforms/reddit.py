@@ -64,6 +64,7 @@ _EMBED_CLASSES = ("reddit-embed-bq", "reddit-card")
 _ANCHORS = etree.XPath(".//a[@href]")
 _QUERIES: dict[str, etree.XPath] = {}
 _SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
+_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
@@ -119,17 +120,25 @@ def detect(doc: Document) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document) -> list:
-    """One union query (document order); link and text parts only where `redd` occurs there.
+    """One union query (document order) of the parts the raw page calls for.
 
-    The raw-page scan for `redd` is the one `detect` already did (cached on the Document).
+    Each `//x` part walks the whole tree, which costs more than a scan of the raw page, so a part
+    runs only where a literal says it can find something: `reddit-` (the embed classes), or
+    `redd` inside an <iframe> tag, an <a> tag or running text. The scan for `redd` is the one
+    `detect` already did (cached on the Document).
     """
-    parts = ["//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]",
-             "//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]"]
+    parts = []
+    if doc.has(b"reddit-"):
+        parts.append("//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]")
     kinds = doc.where(b"redd")
+    if kinds & {"iframe", "unknown"}:
+        parts.append("//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]")
     if kinds & {"a", "unknown"}:
         parts.append("//a/@href[contains(., 'redd')]")
     if kinds & {"text", "unknown"}:
         parts.append("/descendant::text()[contains(., 'redd')]")
+    if not parts:
+        return []
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -228,7 +237,9 @@ def _widget_context(doc: Document, el) -> str:
     prev = el.getprevious()
     while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
         prev = prev.getprevious()
-    return doc.context(prev) if prev is not None and len(prev) <= _SMALL_WRAPPER else ""
+    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
+        return ""
+    return doc.context(prev)
 
 
 # =============================================================================================
@@ -236,7 +247,6 @@ def _widget_context(doc: Document, el) -> str:
 # =============================================================================================
 
 OEMBED_ENDPOINT = "https://www.reddit.com/oembed"
-SHARE_HOPS = 4
 # removed_by_category values meaning the author deleted it; every other value is a removal by
 # moderators, admins, filters or a legal request: the post exists but its content is withheld.
 _DELETED_BY_AUTHOR = frozenset({"deleted", "author"})
@@ -262,6 +272,7 @@ def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRe
     res = fetcher.fetch(embed.url, stop_at=lambda url: parse_post_url(url) is not None)
     ref = parse_post_url(res.final_url)
     if ref is None:
+        log.info("reddit share link %s led to %s, not a post", embed.url, res.final_url)
         return None, res.records
     return (Embed(platform=name, id=ref.post_id, url=permalink(ref.post_id, ref.subreddit), forms=list(embed.forms),
                   context=embed.context, author_handle=embed.author_handle), res.records)
@@ -306,6 +317,7 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
             post.status = "protected" if reason == "private" else "unavailable"
             post.status_reason = f"json {listing.status} reason={reason}"
     elif listing.status == 403 and not oembed_ok:
+        log.warning("reddit %s: 403 without a reason, Reddit is refusing this client (try --cookies or later)", post_id)
         post.status, post.status_reason = "failed", "json 403 without a reason: blocked by Reddit? try again later"
     if thing is None and oembed_ok:
         post.author_handle = oembed.data.get("author_name") or post.author_handle

@@ -10,7 +10,6 @@ claimed, nor are invite (`joinchat`, `+code`), sticker, share, proxy and bare ch
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, Optional
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from archiver.fetch import Fetcher
 
 name = "telegram"
-log = logging.getLogger(__name__)
 
 # =============================================================================================
 # Detection. Public: name, detect, parse_post_url, canonical_url.
@@ -52,6 +50,7 @@ _QUERIES: dict[str, etree.XPath] = {}
 # attribute name, which it cannot classify, and cost a scan of every text node.
 _LINK_MARKERS = (b"t.me/", b"telegram.")
 _SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
+_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
@@ -91,17 +90,26 @@ def detect(doc: Document) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document) -> list:
-    """One union query (document order); link and text parts only where the markers occur there."""
-    parts = ["//script[@data-telegram-post]", "//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]"]
-    in_hrefs, in_text = False, False
+    """One union query (document order) of the parts the raw page calls for.
+
+    Each `//x` part walks the whole tree, which costs more than a scan of the raw page, so a part
+    runs only where a literal says it can find something: `data-telegram-post`, or the gate's
+    markers inside an <iframe> tag, an <a> tag or running text.
+    """
+    parts = []
+    if doc.has(b"data-telegram-post"):
+        parts.append("//script[@data-telegram-post]")
+    kinds: set[str] = set()
     for marker in _LINK_MARKERS:
-        kinds = doc.where(marker)
-        in_hrefs = in_hrefs or bool(kinds & {"a", "unknown"})
-        in_text = in_text or bool(kinds & {"text", "unknown"})
-    if in_hrefs:
+        kinds |= doc.where(marker)
+    if kinds & {"iframe", "unknown"}:
+        parts.append("//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]")
+    if kinds & {"a", "unknown"}:
         parts.append("//a/@href[contains(., 't.me/') or contains(., 'telegram.')]")
-    if in_text:
+    if kinds & {"text", "unknown"}:
         parts.append("/descendant::text()[contains(., 't.me/') or contains(., 'telegram.')]")
+    if not parts:
+        return []
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -172,7 +180,9 @@ def _widget_context(doc: Document, el) -> str:
     prev = el.getprevious()
     while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
         prev = prev.getprevious()
-    return doc.context(prev) if prev is not None and len(prev) <= _SMALL_WRAPPER else ""
+    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
+        return ""
+    return doc.context(prev)
 
 
 # =============================================================================================

@@ -13,11 +13,12 @@ accepts: `/@<user>/post/<code>` when the author is known, else `/t/<code>`. Prof
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable
 
 from lxml import etree
 
 from archiver.models import Embed
+from archiver.platforms import meta
 from archiver.platforms.base import Detected
 
 if TYPE_CHECKING:
@@ -38,24 +39,24 @@ _IN_TEXT = re.compile(r"(?<![\w.@/-])(?:https?://)?" + _HOST + _PATH + r"(?![A-Z
 _POST_BY = re.compile(r"Post by @(" + _USER + r")", re.A)
 
 _MARKERS = (b"threads.net", b"threads.com", b"text-post-media")
-_NOT_IN_EMBED = (
-    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
-    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
-    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
-    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
-)
 _LINKS = "contains(., 'threads.net/') or contains(., 'threads.com/')"
-_ELEMENTS = (
-    "//blockquote[contains(@class, 'text-post-media')]"
-    " | //iframe[contains(@src, 'threads.') or contains(@data-src, 'threads.')]" + _NOT_IN_EMBED
+# Query parts, run only when the raw page calls for them (`meta.candidates`): markup parts when
+# their literal occurs, URL parts where raw hits starting a post URL sit. A profile link in the
+# header starts none.
+_MARKUP_PARTS: meta.MarkupParts = (
+    ((b"text-post-media",), "//blockquote[contains(@class, 'text-post-media')]"),
 )
-_HREFS = f"//a/@href[{_LINKS}]" + _NOT_IN_EMBED
-_TEXTS = (
-    f"/descendant::text()[{_LINKS}][not(ancestor::*[self::a[@href] or self::script or self::style"
-    " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
+_URL_PARTS: meta.UrlParts = (
+    (frozenset({"iframe", "unknown"}),
+     "//iframe[contains(@src, 'threads.') or contains(@data-src, 'threads.')]" + meta.NOT_IN_EMBED),
+    (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
+    (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
+)
+_URL_MARKERS: meta.UrlMarkers = (
+    (b"threads.net/", re.compile(rb"threads\.net/(?:@[A-Za-z0-9._]{1,30}/post/|t/)", re.I)),
+    (b"threads.com/", re.compile(rb"threads\.com/(?:@[A-Za-z0-9._]{1,30}/post/|t/)", re.I)),
 )
 _FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
-_LINK_MARKERS = (b"threads.net/", b"threads.com/")  # where href and text scans are needed
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -104,18 +105,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    """One union query; the costly href and text scans only where the raw link markers sit."""
-    kinds = {"unknown"} if exhaustive else set().union(*(doc.where(m) for m in _LINK_MARKERS))
-    parts = [_ELEMENTS]
-    if kinds & {"a", "unknown"}:
-        parts.append(_HREFS)
-    if kinds & {"text", "unknown"}:
-        parts.append(_TEXTS)
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
+    return meta.candidates(doc, _MARKUP_PARTS, _URL_PARTS, _URL_MARKERS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:
@@ -153,7 +143,6 @@ def _text(doc: Document, node, found: list[Detected]) -> None:
 # =============================================================================================
 
 from archiver.models import Post, RecordRef
-from archiver.platforms import meta
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Iterable, Optional
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from lxml import etree
 
@@ -40,7 +40,8 @@ _PATH = (
 )
 _VIDEO_URL = re.compile(r"https?://" + _HOST + _PATH, re.I | re.A)
 _SHORT_URL = re.compile(
-    r"https?://(?:(?:vm|vt)\.tiktok\.com/(?P<code>[A-Za-z0-9]{4,20})|(?:www\.|m\.)?tiktok\.com/t/(?P<tcode>[A-Za-z0-9]{4,20}))"
+    r"https?://(?:(?:vm|vt)\.tiktok\.com/(?P<code>[A-Za-z0-9]{4,20})"
+    r"|(?:www\.|m\.)?tiktok\.com/t/(?P<tcode>[A-Za-z0-9]{4,20}))"
     r"(?:[/?#]|$)",
     re.I | re.A,
 )
@@ -62,16 +63,26 @@ _NOT_IN_EMBED = (
     " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
     " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
 )
-_ELEMENTS = (
-    "//blockquote[contains(@class, 'tiktok-embed')]"
-    " | //iframe[contains(@src, 'tiktok') or contains(@data-src, 'tiktok')]" + _NOT_IN_EMBED
+_PROSE = ("[not(ancestor::*[self::a[@href] or self::script or self::style or self::textarea or self::title"
+          " or self::head or self::noscript or self::template])]")
+# Parts of one union query, each run only when the raw page calls for it (full-tree scans are
+# costly): the blockquote part when its class occurs, URL parts when a raw hit that starts a video
+# URL or short link sits where they look (`_url_kinds`). A profile link in the header starts none.
+_MARKUP_PARTS: tuple[tuple[tuple[bytes, ...], str], ...] = (
+    ((b"tiktok-embed",), "//blockquote[contains(@class, 'tiktok-embed')]"),
 )
-_HREFS = "//a/@href[contains(., 'tiktok')]" + _NOT_IN_EMBED
-_TEXTS = (
-    "/descendant::text()[contains(., 'tiktok')][not(ancestor::*[self::a[@href] or self::script or self::style"
-    " or self::textarea or self::title or self::head or self::noscript or self::template])]" + _NOT_IN_EMBED
+_URL_PARTS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"iframe", "unknown"}),
+     "//iframe[contains(@src, 'tiktok') or contains(@data-src, 'tiktok')]" + _NOT_IN_EMBED),
+    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'tiktok')]" + _NOT_IN_EMBED),
+    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'tiktok')]" + _PROSE + _NOT_IN_EMBED),
 )
-_LINK_MARKERS = (b"tiktok",)  # where href and text scans are needed
+_URL_MARKERS: tuple[tuple[bytes, re.Pattern], ...] = (
+    (_MARKER, re.compile(rb"tiktokv?\.com/(?:@[\w.-]*/(?:video|photo)/[0-9]|embed/|player/v1/|share/video/"
+                         rb"|v/[0-9]|t/[A-Za-z0-9])", re.I)),
+    (b"vm.tiktok.com/", re.compile(rb"vm\.tiktok\.com/[A-Za-z0-9]", re.I)),
+    (b"vt.tiktok.com/", re.compile(rb"vt\.tiktok\.com/[A-Za-z0-9]", re.I)),
+)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -84,7 +95,8 @@ def parse_video_url(url: str) -> tuple[str | None, str] | None:
     m = _VIDEO_URL.match(url.strip()) if url else None
     if not m:
         return None
-    return (m.group("handle") or None if m.group("handle") != "_" else None), m.group("id")
+    handle = m.group("handle")
+    return (handle if handle and handle != "_" else None), m.group("id")
 
 
 def canonical_url(video_id: str, handle: str | None = None) -> str:
@@ -116,18 +128,30 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    """One union query; the costly href and text scans only where the raw link markers sit."""
-    kinds = {"unknown"} if exhaustive else set().union(*(doc.where(m) for m in _LINK_MARKERS))
-    parts = [_ELEMENTS]
-    if kinds & {"a", "unknown"}:
-        parts.append(_HREFS)
-    if kinds & {"text", "unknown"}:
-        parts.append(_TEXTS)
+    """One union query of the parts the raw page calls for, in document order."""
+    kinds = {"unknown"} if exhaustive else _url_kinds(doc, _URL_MARKERS)
+    parts = [xpath for markers, xpath in _MARKUP_PARTS if exhaustive or doc.has(*markers)]
+    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
+    if not parts:
+        return []
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
         compiled = _QUERIES[query] = etree.XPath(query)
     return compiled(doc.root)
+
+
+def _url_kinds(doc: Document, markers: tuple[tuple[bytes, re.Pattern], ...]) -> set[str]:
+    """Where raw hits that start a post URL sit (`Document.where` kinds); the other hits of each
+    marker are left out as `outside` spans. An entity-escaped URL cannot be told: it counts."""
+    kinds: set[str] = set()
+    src = doc.source
+    for marker, starts_post in markers:
+        hits = doc.hits(marker)
+        others = [(p, p + 1) for p in hits if not starts_post.match(src, p) and b"&#" not in src[p:p + 64]]
+        if len(others) < len(hits):
+            kinds |= doc.where(marker, outside=others)
+    return kinds
 
 
 def _post(found: list[Detected], video_id: str, handle: str | None, form: str, context: str) -> None:
@@ -280,7 +304,8 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     if usable:
         post.data = {"oembed": data}
         post.author_name = _str(data.get("author_name"))
-        post.author_handle = _str(data.get("author_unique_id")) or _handle(_str(data.get("author_url"))) or embed.author_handle
+        post.author_handle = (_str(data.get("author_unique_id")) or _handle(_str(data.get("author_url")))
+                              or embed.author_handle)
         post.text = _str(data.get("title"))
         post.url = canonical_url(video_id, post.author_handle)
         thumb = _str(data.get("thumbnail_url"))
