@@ -753,3 +753,70 @@ def status(archive, as_json):
     else:
         for line in status_lines(report):
             click.echo(line)
+
+
+# --- importing other tools' WARCs, rebuilding the index (issue #6) ---------------------------------
+
+
+def _show_finding(finding) -> None:
+    click.echo(str(finding), err=True)
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@archive_option
+@click.option("--queue-posts", is_flag=True,
+              help="Record each 200 HTML page as an article and queue the posts it cites for capture.")
+def import_cmd(files, archive, queue_posts):
+    """Copy WARC or ARC files written by other tools into the archive and index their records.
+
+    FILES are .warc, .warc.gz, .arc or .arc.gz (also .open), from wget, Heritrix, warcprox,
+    browsertrix, pywb... Problems (`FILE:OFFSET: what`) and a summary go to stderr; with
+    --queue-posts, one line per cited post on stdout: platform, id, status, URL, citing page.
+    Exit 0 when every file read clean, 1 when problems were reported (the readable records
+    were still imported), 2 for unusable input.
+
+    Example: archiver import crawl.warc.gz old.arc.gz --queue-posts && archiver recheck --status failed
+    """
+    from archiver.importer import import_files
+
+    shown: set[tuple[str, str]] = set()
+
+    def on_file(result):
+        click.echo(result.summary(), err=True)
+        for post in result.posts:
+            if (post["platform"], post["id"]) not in shown:
+                shown.add((post["platform"], post["id"]))
+                status = "queued" if post["queued"] else post["status"]
+                click.echo(f"{post['platform']}\t{post['id']}\t{status}\t{post['url']}\t{post['article']}")
+
+    try:
+        report = import_files(archive or default_archive_dir(), list(files), queue_posts=queue_posts,
+                              on_finding=_show_finding, on_file=on_file)
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+    click.echo(report.summary(), err=True)
+    sys.exit(ExitStatus.OK if report.ok else ExitStatus.FAILURES)
+
+
+@cli.command("reindex")
+@archive_option
+def reindex_cmd(archive):
+    """Rebuild the index's records and warc_files tables from the archive's WARC and ARC files.
+
+    Articles, posts, citations, media and history stay (they live only in the index); records
+    keep their links to them. Problems (`FILE:OFFSET: what`) and a summary go to stderr. Exit 0
+    when every file read clean, 1 when problems were reported, 2 when there is no archive.
+
+    Example: archiver reindex --archive ./archive
+    """
+    from archiver.importer import reindex
+
+    try:
+        report = reindex(archive or default_archive_dir(), on_finding=_show_finding)
+    except ArchiverError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitStatus.USAGE)
+    click.echo(report.summary(), err=True)
+    sys.exit(ExitStatus.OK if report.ok else ExitStatus.FAILURES)

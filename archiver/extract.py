@@ -56,7 +56,12 @@ def _parser() -> etree.HTMLParser:
     """
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = _local.parser = etree.HTMLParser(encoding="utf-8", remove_pis=True, default_doctype=False)
+        # huge_tree: without it libxml2 stops reading at 256 levels of nesting (unclosed <font>s
+        # or <div>s are enough) or a 10 MB text node, and silently drops the rest of the page,
+        # embeds included; with it the limit is 2048 levels. Entities are not expanded in HTML,
+        # and bodies are capped before parsing (fetch.BODY_LIMIT, pages.MAX_FILE).
+        parser = _local.parser = etree.HTMLParser(encoding="utf-8", remove_pis=True, default_doctype=False,
+                                                  huge_tree=True)
     return parser
 
 
