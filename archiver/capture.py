@@ -320,6 +320,11 @@ def _refusal(what: str, res: FetchResult) -> str:
     return f"refused {what} {res.url}{hop}: {(res.error or '').removeprefix('refused: ')}"
 
 
+def _stylesheet(res: FetchResult) -> bool:
+    """Only a stylesheet's body is read (for what it imports): a gallery's images stay on disk."""
+    return "css" in (res.content_type or "").lower() or res.final_url.split("?")[0].endswith(".css")
+
+
 def _capture_requisites(fetcher: Fetcher, urls: list[str],
                         refused: Optional[list[str]] = None) -> list[RecordRef]:
     """What `wget -p` takes: stylesheets (and what they import), images, scripts, icons.
@@ -332,7 +337,7 @@ def _capture_requisites(fetcher: Fetcher, urls: list[str],
         if not todo:
             break
         done.update(todo)
-        fetched = _fetch_many(fetcher, todo, want_body=lambda u: True)
+        fetched = _fetch_many(fetcher, todo, want_body=lambda u: _stylesheet)
         todo = []
         for u, res in fetched.items():
             records.extend(res.records)

@@ -4,19 +4,23 @@ A pass: queue the seeds; workers take URLs from the frontier (`archiver.frontier
 archive's database) and read them. A seed is fetched and sniffed (`archiver.seeds`): a feed or
 sitemap queues the articles it lists (and a sitemap index its sitemaps); anything else is an
 article. An article goes through `capture_article`, the pipeline `archiver capture` uses, with
-the page this module fetched (not fetched twice) and `resnapshot=False` (posts the archive
-already holds in a final state are not fetched again). With `--depth N` its links are queued
+the page this module fetched (not fetched twice), `resnapshot=False` (posts the archive already
+holds in a final state are not fetched again). Static assets (a site's stylesheets, scripts,
+fonts and logos; the tweet embed's scripts) are fetched once a pass and their records linked to
+every article that uses them, as `wget -p` fetches a requisite once per run (`AssetCache`). With `--depth N` its links are queued
 too, within scope. The pass ends when nothing is due, nothing is in progress and nothing is
 due within `pass_wait`; its summary is stored in `crawl_runs`.
 
 Scheduling. All fetches share one `HostGate` (`archiver.hosts`): per host, `--per-host`
 requests in flight (1 by default; CDN hosts more) and `--delay` (or robots.txt Crawl-delay)
 between request starts; platform API hosts go through it like any other. The scheduler hands a
-worker the next due URL of a host that can start a request now (`gate.ready_in(host) == 0`),
-preferring hosts with the fewest articles in progress (at most slots+1 each: one fetching, one
-in its embeds stage), so no worker waits on a busy host while another host has work. A worker
-that finds nothing claimable sleeps until the gate says a host became ready, a row becomes due,
-or a worker finishes.
+worker the next due URL of a host that can start a request now and that no other worker is
+queued for (`gate.idle(host)`: `ready_in(host) == 0`, nobody waiting), preferring hosts with the
+fewest articles in progress. So a worker never starts by waiting on a busy host while another
+host has work, and a host whose earlier articles have moved on to their embeds and media (other
+hosts) gets its next article at once, staying busy: at most slots+3 of its articles are in
+progress. A worker that finds nothing claimable sleeps until the gate says a host may have
+become ready, a row becomes due, or a worker finishes.
 
 Waiting is never done in a worker for long: fetch retries stay short (seconds, `Config`); a host
 pushed back (Retry-After, or failing repeatedly: exponential back-off in the gate) for longer
@@ -33,7 +37,7 @@ import re
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -167,6 +171,60 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+# --- static assets, once a pass ----------------------------------------------------------------
+
+_STATIC_TYPES = ("text/css", "javascript", "ecmascript", "font/", "image/", "application/font",
+                 "application/x-font", "application/vnd.ms-fontobject")
+
+
+class AssetCache:
+    """The archive's Fetcher, answering a static asset fetched earlier in the pass from memory.
+
+    A stylesheet, script, font or image that came back 200 and whole is not asked for again
+    in the same pass: the caller gets the earlier result (its records, so the new article or
+    post links the same WARC records; its body if one was read). A news site's CSS and logo,
+    and the embed scripts every tweet loads, would otherwise be fetched once per article: more
+    load on the site than the articles themselves. Pages, feeds, API answers and failures are
+    never served from here. Everything else is the wrapped Fetcher's.
+    """
+
+    MAX_ENTRIES = 20_000
+    MAX_BODY = 1 << 20  # bodies kept in memory (stylesheets, mostly) up to this size
+
+    def __init__(self, fetcher):
+        self._fetcher = fetcher
+        self._lock = threading.Lock()
+        self._known: dict[str, FetchResult] = {}
+        self.saved = 0  # requests not sent this pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._fetcher, name)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+            self.saved = 0
+
+    def fetch(self, url: str, **kwargs) -> FetchResult:
+        plain = set(kwargs) <= {"want_body"}  # redirects followed, no extra headers: a plain GET
+        want = kwargs.get("want_body", True)
+        if plain:
+            with self._lock:
+                hit = self._known.get(url)
+            if hit is not None and (hit.body is not None or not (want(hit) if callable(want) else want)):
+                with self._lock:
+                    self.saved += 1
+                return replace(hit, records=list(hit.records), redirects=list(hit.redirects))
+        res = self._fetcher.fetch(url, **kwargs)
+        ctype = (res.content_type or "").lower()
+        if plain and res.ok and res.status == 200 and any(t in ctype for t in _STATIC_TYPES):
+            keep = res if res.body is None or len(res.body) <= self.MAX_BODY else replace(res, body=None)
+            with self._lock:
+                if len(self._known) < self.MAX_ENTRIES:
+                    self._known[url] = keep
+        return res
+
+
 # --- one pass's numbers -----------------------------------------------------------------------
 
 
@@ -265,6 +323,9 @@ class Scheduler:
     """Hands each worker the next due URL of a host ready to take a request."""
 
     HOSTS_TTL = 2.0  # seconds a list of hosts with due rows is trusted
+    # Articles of one host in progress at once, beyond its request slots: the others are past
+    # their own host (embeds, media) while a new one starts there, so the host stays busy.
+    EXTRA_PER_HOST = 100
 
     def __init__(self, frontier: Frontier, gate: HostGate, *, stop: threading.Event, pass_wait: float):
         self.frontier = frontier
@@ -287,7 +348,7 @@ class Scheduler:
         self._poke.set()
 
     def limit(self, host: str) -> int:
-        return self.gate.slots(host) + 1
+        return self.gate.slots(host) + self.EXTRA_PER_HOST
 
     def next(self, owner: str) -> Optional[Item]:
         """The next item for a worker, or None when the pass is over (or stopping)."""
@@ -332,7 +393,7 @@ class Scheduler:
         ready = []
         for host in self._hosts:
             n = self.active.get(host, 0)
-            if n < self.limit(host) and self.gate.ready_in(host) == 0:
+            if n < self.limit(host) and self.gate.idle(host):
                 ready.append((n, self._last_pick.get(host, 0.0), host))
         ready.sort()
         for n, _, host in ready:
@@ -384,6 +445,8 @@ class Crawler:
                                   unavailable_retry=min(options.retry_wait, 3600.0))
         self.stats: Optional[PassStats] = None
         self.scheduler: Optional[Scheduler] = None
+        self.assets = AssetCache(archive.fetcher)
+        archive.fetcher = self.assets  # type: ignore[assignment] # articles, their embeds, everything
         self._counts: dict = {}
         self._counts_at = float("-inf")
 
@@ -394,6 +457,7 @@ class Crawler:
         opts = self.options
         run = self.frontier.start_run(seeds=opts.seeds_file, options=_options_json(opts))
         self.stats = stats = PassStats(run, self.archive.config.warc_dir)
+        self.assets.clear()  # a site's stylesheets, scripts and logos: fetched once a pass
         reclaimed = self.frontier.reclaim(max_attempts=opts.max_attempts)
         if any(reclaimed.values()):
             log.info("taken back from an interrupted run: %d done already, %d queued again, %d given up",

@@ -12,7 +12,7 @@ import codecs
 import functools
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Sequence
 from urllib.parse import urljoin, urlsplit
 
@@ -271,39 +271,137 @@ def collapse(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-@dataclass
 class Document:
-    """One parsed page: the lxml root plus the few per-page facts and caches detectors share.
+    """One page: its UTF-8 source, the lxml tree (built on first use), and the per-page caches
+    detectors share.
 
-    `source` is the page as UTF-8 bytes: detectors test it for literal markers (`has`, `where`)
-    so that a page without, say, any `/status` never pays for the tree queries looking for tweets.
+    `source` is the page as UTF-8 bytes: detectors test it for literal markers (`has`, `hits`,
+    `where`) so that a page without, say, any `/status` never pays for the tree queries looking
+    for tweets. The tree (`root`) is parsed only when something asks for it: a page whose raw
+    markers call for no tree query at all is never parsed, which is most news pages for most
+    platforms. `title` and a `<base href>` need the tree too; `base_url` does not when the page
+    holds no `<base` at all.
+
+    Built by hand from a tree (`Document(root=..., base_url=...)`), it behaves the same.
     """
 
-    root: etree._Element
-    base_url: str
-    title: Optional[str] = None
-    source: bytes = field(default=b"", repr=False)
-    _chrome: dict = field(default_factory=dict, repr=False)
-    _texts: dict = field(default_factory=dict, repr=False)
-    _hits: dict = field(default_factory=dict, repr=False)
-    _urls: dict = field(default_factory=dict, repr=False)  # big pages repeat the same hrefs a lot
+    def __init__(self, root: Optional[etree._Element] = None, base_url: str = "", title: Optional[str] = None,
+                 source: bytes = b"", *, _lazy: bool = False):
+        self._root = root
+        self._fetch_url = base_url
+        self._base: Optional[str] = None if _lazy else base_url
+        self._title = title
+        self._title_known = not _lazy
+        self.source = source
+        self._lower: Optional[bytes] = None
+        self._chrome: dict = {}
+        self._texts: dict = {}
+        self._hits: dict[tuple[bytes, bool], list[int]] = {}
+        self._urls: dict = {}  # big pages repeat the same hrefs a lot
+        if root is None and not _lazy:
+            raise TypeError("Document needs a root, or use parse_html()")
+        if not self.source and root is not None:  # built by hand from a tree: markers must be findable
+            self.source = etree.tostring(root, encoding="utf-8")
 
-    def __post_init__(self) -> None:
-        if not self.source:  # built by hand from a tree: the markers must still be findable
-            self.source = etree.tostring(self.root, encoding="utf-8")
+    def __repr__(self) -> str:
+        return f"Document(base_url={self.base_url!r}, {len(self.source)} bytes, parsed={self._root is not None})"
 
-    def hits(self, marker: bytes) -> list[int]:
-        """Offsets of every occurrence of a literal in the raw page; one scan per marker and page."""
-        found = self._hits.get(marker)
+    # ---- the tree and what comes from it
+
+    @property
+    def parsed(self) -> bool:
+        """True once the tree has been built (tests and benchmarks look at this)."""
+        return self._root is not None
+
+    @property
+    def root(self) -> etree._Element:
+        if self._root is None:
+            self._root = _parse_tree(self.source)
+        return self._root
+
+    @property
+    def title(self) -> Optional[str]:
+        if not self._title_known:
+            self._title, self._title_known = _title(self.root, self.root.find("head")), True
+        return self._title
+
+    @title.setter
+    def title(self, value: Optional[str]) -> None:
+        self._title, self._title_known = value, True
+
+    @property
+    def base_url(self) -> str:
+        """The fetch URL, or the page's `<base href>` resolved against it when that gives http(s)."""
+        if self._base is None:
+            if self._root is None and not self.hits(b"<base", ci=True):
+                self._base = self._fetch_url  # no <base> anywhere: no tree needed to know
+            else:
+                self._base = _page_base(self.root.find("head"), self._fetch_url)
+        return self._base
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base = value
+        self._urls.clear()
+
+    # ---- literal markers in the raw page
+
+    @property
+    def lower(self) -> bytes:
+        """`source` with ASCII letters lowered (same offsets): what the `ci=True` lookups search."""
+        if self._lower is None:
+            self._lower = self.source.lower()
+        return self._lower
+
+    def hits(self, marker: bytes, *, ci: bool = False) -> list[int]:
+        """Offsets of every occurrence of a literal in the raw page (overlapping ones too), sorted.
+
+        `ci=True` matches ASCII letters in any case (the marker is lowered first): tag and
+        attribute names, hosts. One scan per marker and page, or none: when a literal the page was
+        already scanned for occurs inside this one, its hits are the only places to look (see
+        `_derive`), so scanning for a short common root first makes a family of markers cheap.
+        """
+        if ci:
+            marker = marker.lower()
+        key = (marker, ci)
+        found = self._hits.get(key)
         if found is None:
-            found = self._hits[marker] = list(_occurrences(self.source, marker))
+            found = self._derive(marker, ci)
+            if found is None:
+                found = list(_occurrences(self.lower if ci else self.source, marker))
+            self._hits[key] = found
         return found
 
-    def has(self, *markers: bytes) -> bool:
-        """True if any of the literals occurs in the raw page."""
-        return any(self.hits(marker) for marker in markers)
+    def _derive(self, marker: bytes, ci: bool) -> Optional[list[int]]:
+        """Hits of `marker` from those of a literal already looked up that occurs in it, or None.
 
-    def where(self, marker: bytes, outside: Sequence[tuple[int, int]] = ()) -> set[str]:
+        Exact: every occurrence of `marker` holds that literal at the same offset within it. A
+        case-insensitive lookup may serve a case-sensitive one (its hits are a superset), not the
+        other way round. Used only when that literal has few hits, so checking each is cheaper
+        than a scan.
+        """
+        best: Optional[tuple[list[int], int]] = None
+        low = marker.lower()
+        for (known, known_ci), found in self._hits.items():
+            if known_ci:
+                at = low.find(known)
+            elif not ci:
+                at = marker.find(known)
+            else:
+                continue
+            if at >= 0 and len(found) <= _DERIVE_LIMIT and (best is None or len(found) < len(best[0])):
+                best = (found, at)
+        if best is None:
+            return None
+        found, at = best
+        hay = self.lower if ci else self.source
+        return [pos - at for pos in found if pos >= at and hay.startswith(marker, pos - at)]
+
+    def has(self, *markers: bytes, ci: bool = False) -> bool:
+        """True if any of the literals occurs in the raw page."""
+        return any(self.hits(marker, ci=ci) for marker in markers)
+
+    def where(self, marker: bytes, outside: Sequence[tuple[int, int]] = (), *, ci: bool = False) -> set[str]:
         """Where a literal occurs in the raw page, so a detector can skip tree queries it cannot need.
 
         Kinds: "a" (inside an <a ...> tag), "iframe", "tag" (another tag, a comment, script or
@@ -314,7 +412,7 @@ class Document:
         kinds: set[str] = set()
         starts = [start for start, _ in outside]
         counted = 0
-        for pos in self.hits(marker):
+        for pos in self.hits(marker, ci=ci):
             i = bisect.bisect_right(starts, pos) - 1
             if i >= 0 and pos < outside[i][1]:
                 continue
@@ -323,6 +421,13 @@ class Document:
             if "unknown" in kinds:
                 break
         return kinds
+
+    def place(self, pos: int) -> str:
+        """The `where` kind of one offset of the raw page ("a", "iframe", "tag", "link-text", "text"
+        or "unknown")."""
+        return _lexical_place(self.source, pos)
+
+    # ---- reading elements
 
     def absolute(self, href: str | None) -> str | None:
         """href resolved against the page's base URL; None unless the result is http(s)."""
@@ -366,8 +471,8 @@ class Document:
 _TAG_AT = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9-]*)")
 # A whole start tag, quoted attribute values included (they may hold "<" or ">").
 _START_TAG = re.compile(rb"""<([A-Za-z][^\s/>]*)(?:[\s/]+[^\s/>=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>][^\s>]*))?)*[\s/]*>""")
-_LOOKBACK = 4096
 _MAX_HITS = 64
+_DERIVE_LIMIT = 256  # checking this many hits costs about what one scan of a big page does
 _NOT_RUNNING_TEXT = frozenset({b"a", b"script", b"style", b"textarea", b"title"})
 
 
@@ -375,17 +480,18 @@ def _occurrences(src: bytes, marker: bytes) -> Iterator[int]:
     pos = src.find(marker)
     while pos != -1:
         yield pos
-        pos = src.find(marker, pos + len(marker))
+        pos = src.find(marker, pos + 1)
 
 
 def _lexical_place(src: bytes, pos: int) -> str:
     """Guess from the nearest `<` and `>` before pos whether pos is in a tag or in text.
 
     Only the answers that let a caller skip work ("tag", "link-text") need to be sure, so each is
-    checked against the tag's real extent; anything doubtful is "unknown".
+    checked against the tag's real extent; anything doubtful is "unknown". The nearest `<` and `>`
+    are looked for as far back as they are (a one-byte reverse search is cheap): a hit deep in a
+    big JSON state script still sees the `<script>` tag it is in.
     """
-    lo = max(0, pos - _LOOKBACK)
-    lt, gt = src.rfind(b"<", lo, pos), src.rfind(b">", lo, pos)
+    lt, gt = src.rfind(b"<", 0, pos), src.rfind(b">", 0, pos)
     if lt > gt:  # inside a tag, a comment not yet closed, or a "<" in text or in a value
         if src.startswith(b"<!--", lt):
             return "tag"
@@ -398,7 +504,7 @@ def _lexical_place(src: bytes, pos: int) -> str:
         seg = src[lt:pos]  # inside a quoted value of this very tag: an odd count of its quote
         double, single = seg.count(b'"'), seg.count(b"'")
         return "tag" if (double % 2 and not single) or (single % 2 and not double) else "unknown"
-    start = src.rfind(b"<", lo, gt) if gt != -1 else -1
+    start = src.rfind(b"<", 0, gt) if gt != -1 else -1
     m = _START_TAG.match(src, start) if start != -1 else None  # the tag this text follows
     if m and m.end() > pos:  # that ">" was inside a quoted value: pos is still in the tag
         name = m.group(1).lower()
@@ -412,18 +518,22 @@ def _lexical_place(src: bytes, pos: int) -> str:
 
 
 def parse_html(data: bytes, *, base_url: str, content_type: str | None = None) -> Document:
-    """Decode (see `_to_utf8`) and parse once with lxml; any bytes give a Document, never an error."""
-    source = _to_utf8(bytes(data or b""), content_type)
+    """Decode (see `_to_utf8`) now, parse with lxml when the tree is first needed; any bytes give
+    a Document, never an error."""
+    return Document(base_url=base_url, source=_to_utf8(bytes(data or b""), content_type), _lazy=True)
+
+
+def _parse_tree(source: bytes) -> etree._Element:
+    """The lxml tree of a UTF-8 page; an empty document for empty, blank or comment-only input."""
     root = None
     if source and not source.isspace():
         try:
             root = etree.fromstring(source, _parser())
         except (etree.LxmlError, ValueError):
             root = None
-    if root is None:  # empty, whitespace or comment-only input
+    if root is None:
         root = etree.fromstring(b"<html><head></head><body></body></html>", _parser())
-    head = root.find("head")
-    return Document(root=root, base_url=_page_base(head, base_url), title=_title(root, head), source=source)
+    return root
 
 
 def _page_base(head, base_url: str) -> str:

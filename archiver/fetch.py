@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import timezone
 from email.utils import parsedate_to_datetime
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -419,7 +419,7 @@ class Fetcher:
         self,
         url: str,
         *,
-        want_body: bool = True,
+        want_body: bool | Callable[[FetchResult], bool] = True,
         headers: Optional[dict[str, str]] = None,
         follow: bool = True,
         stop_at: Optional[callable] = None,
@@ -428,7 +428,8 @@ class Fetcher:
         """GET `url`, following redirects hop by hop (each recorded), with short retries.
 
         `stop_at(url) -> bool` ends the chain before fetching a hop (e.g. a tweet permalink
-        whose page holds nothing without JavaScript).
+        whose page holds nothing without JavaScript). `want_body` may be a predicate on the
+        result (its final URL and headers), so only bodies that will be parsed are read.
         """
         result = FetchResult(url=url, final_url=url)
         current = url
@@ -468,12 +469,14 @@ class Fetcher:
 
     # internals ------------------------------------------------------------------------------
 
-    def _finish(self, result: FetchResult, ex: Exchange, want_body: bool) -> None:
+    def _finish(self, result: FetchResult, ex: Exchange, want_body: bool | Callable[[FetchResult], bool]) -> None:
         if ex.payload is None:
             return
         with ex.payload as payload:
             result.size = payload.length
             result.sha256 = payload.sha256
+            if callable(want_body):
+                want_body = want_body(result)  # decided on the final response's headers
             if want_body:
                 result.body = decode_body(payload.chunks(), ex.header("content-encoding"))
 

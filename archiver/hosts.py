@@ -44,6 +44,7 @@ class HostBackedOff(ArchiverError):
 @dataclass
 class _Host:
     in_flight: int = 0
+    waiting: int = 0  # threads blocked in acquire()
     next_start: float = 0.0  # monotonic time before which no request may start (spacing)
     blocked_until: float = 0.0  # monotonic; pushed back (Retry-After, failing) until then
     delay: Optional[float] = None  # per-host override (robots.txt Crawl-delay)
@@ -98,14 +99,18 @@ class HostGate:
         """
         state = self._host(host)
         with state.cond:
-            while True:
-                now = time.monotonic()
-                if self.max_wait is not None and state.blocked_until - now > self.max_wait:
-                    raise HostBackedOff(host, state.blocked_until - now)
-                wait = max(state.next_start, state.blocked_until) - now
-                if state.in_flight < self.slots(host) and wait <= 0:
-                    break
-                state.cond.wait(timeout=wait if wait > 0 else None)
+            state.waiting += 1
+            try:
+                while True:
+                    now = time.monotonic()
+                    if self.max_wait is not None and state.blocked_until - now > self.max_wait:
+                        raise HostBackedOff(host, state.blocked_until - now)
+                    wait = max(state.next_start, state.blocked_until) - now
+                    if state.in_flight < self.slots(host) and wait <= 0:
+                        break
+                    state.cond.wait(timeout=wait if wait > 0 else None)
+            finally:
+                state.waiting -= 1
             state.in_flight += 1
             gap = state.delay if state.delay is not None else self.delay
             state.next_start = max(state.next_start, time.monotonic() + gap)
@@ -146,6 +151,14 @@ class HostGate:
             if state.in_flight >= self.slots(host):
                 return max(0.0, left, 0.001)
             return max(0.0, left)
+
+    def idle(self, host: str) -> bool:
+        """Ready now (`ready_in == 0`) and nobody queued for it: a scheduler may start new work
+        there without making anyone wait."""
+        state = self._host(host)
+        with state.cond:
+            return (state.waiting == 0 and state.in_flight < self.slots(host)
+                    and max(state.next_start, state.blocked_until) <= time.monotonic())
 
     def failures(self, host: str) -> int:
         return self._host(host).failures

@@ -84,6 +84,7 @@ class FileImport:
     read: int = 0  # records read whole
     indexed: int = 0
     already: str | None = None  # the archive file already holding it, when skipped for that
+    skipped: str | None = None  # why it was not imported
     software: str | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
@@ -92,11 +93,10 @@ class FileImport:
     def summary(self) -> str:
         trouble = f", {len(self.problems)} problem(s)" if self.problems else ""
         if self.stored is None:
-            why = f"already in the archive as {self.already}" if self.already else "nothing imported"
-            return f"{self.source}: {why}{trouble}"
+            return f"not imported: {self.source} ({self.skipped or 'see above'}{trouble})"
         how = ", re-framed one record per gzip member" if self.reframed else ""
-        return (f"{self.source}: imported as warcs/{self.stored} ({self.format}{how}); "
-                f"{self.indexed} of {self.read} record(s) read indexed{trouble}")
+        return (f"imported {self.source} as warcs/{self.stored} ({self.format}{how}): "
+                f"{self.indexed} of {self.read} complete record(s) indexed{trouble}")
 
 
 @dataclass
@@ -243,22 +243,25 @@ class _FileImporter:
         copy, source_sha256, source_size = self._copy_in()
         found = scan(copy, label=str(self.source), keep=self._keep, on_record=self._on_record,
                      on_finding=self._relay)
-        found.sha256, found.size = source_sha256, source_size  # the copy's hash was taken while copying
         res.format = found.format
         complete = [r for r in found.records if r.complete and r.intact]
         res.read = len(complete)
         if not complete:
-            self._add(None, "no complete record in it: nothing imported")
+            res.skipped = "no complete record in it"
+            self._add(None, f"{res.skipped}: nothing imported")
             return
         already = self.index.file_with_sha256(source_sha256)
         if already is not None:
             res.already = already
-            self._add(None, f"already in the archive as warcs/{already} (same sha256): not imported again", NOTE)
+            res.skipped = f"already in the archive as warcs/{already} (same sha256)"
+            self._add(None, f"{res.skipped}: not imported again", NOTE)
+            self._queue_held(found)
             return
         wanted = self._indexable(found)
         if not wanted:
-            self._add(None, "every readable record is already in the archive (same record ids): not imported again",
-                      NOTE)
+            res.skipped = "every indexable record in it is already in the archive, or none is indexable"
+            self._add(None, f"{res.skipped}: not imported", NOTE)
+            self._queue_held(found)
             return
         reframed = needs_reframing(found)
         name = self._unique_name(("arc" if found.arc else "warc") + ".gz" if reframed else found.format)
@@ -341,15 +344,16 @@ class _FileImporter:
         stored = scan(temp, label=label)
         for finding in stored.problems:  # would be our bug: say so rather than index a bad copy
             self._relay(finding)
+        why = []
         if not found.gzipped:
-            why = "it is not gzipped"
-        elif found.shared_at:
-            why = (f"{len(found.shared_at)} of its gzip members hold several records (a whole-file gzip?), "
-                   f"the first at {found.shared_at[0]}")
-        else:
-            why = "parts of it are unreadable (above); they are not carried over"
+            why.append("it is not gzipped")
+        if found.shared_at:
+            why.append(f"{len(found.shared_at)} of its gzip members hold several records (a whole-file gzip?), "
+                       f"the first at {found.shared_at[0]}")
+        if found.problems:
+            why.append("what is unreadable in it (above) is not carried over")
         self._add(None, f"stored re-framed as warcs/{name}, {count} record(s) each in its own gzip member, "
-                        f"record bytes unchanged: {why}", NOTE)
+                        f"record bytes unchanged: {'; '.join(why)}", NOTE)
         return stored
 
     # ---- pages and the posts they cite (--queue-posts)
@@ -385,6 +389,18 @@ class _FileImporter:
         if found.embeds or found.profiles:
             self.pages.append(_Page(rec.record_id or "", rec.uri, rec.date, doc.title, found.embeds,
                                     found.profiles))
+
+    def _queue_held(self, found: Scan) -> None:
+        """--queue-posts for a file whose records the archive already holds (imported before
+        without it, say): its pages are recorded all the same, linked to the rows already there."""
+        if not self.pages:
+            return
+        held = self.index.record_locations(page.record_id for page in self.pages)
+        refs = {rec.record_id: record_ref(rec, held[rec.record_id][0]) for rec in found.records
+                if rec.complete and rec.intact and rec.record_id in held}
+        pages = self._articles(found, refs)
+        if pages:
+            _, self.result.posts = self.index.record_import(None, [], pages)
 
     def _articles(self, found: Scan, refs: dict[str, RecordRef]) -> list[ArticleResult]:
         """The pages as articles captured by another tool, citing their posts."""

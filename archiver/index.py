@@ -1353,11 +1353,12 @@ class Index:
                 found[r[0]] = (r[1], r[2])
         return found
 
-    def record_import(self, imported: ImportedFile, refs: list[RecordRef], pages: list[ArticleResult],
+    def record_import(self, imported: ImportedFile | None, refs: list[RecordRef], pages: list[ArticleResult],
                       *, now: str | None = None) -> tuple[int, list[dict]]:
         """Index a file `archiver import` copied into warcs/, all or nothing: its warc_files and
         imported_files rows, its records (an id already indexed is left as it is), and the pages
-        found in it that cite posts (`pages`, with `--queue-posts`).
+        found in it that cite posts (`pages`, with `--queue-posts`). With `imported` None only the
+        pages are recorded (their records must be indexed already).
 
         A page is an article captured by another tool: its row is added unless the article is
         known (then only last_recorded moves: what our own capture said stays), its page records
@@ -1369,13 +1370,8 @@ class Index:
         ts = timestamp(now)
         cited: list[dict] = []
         with self._transaction():
-            self.conn.execute("INSERT INTO warc_files (name, size, sha256, closed_at) VALUES (?, ?, ?, ?)",
-                              (imported.name, imported.size, imported.sha256, ts))
-            self.conn.execute(
-                "INSERT INTO imported_files (name, source_name, source_size, source_sha256, format, reframed,"
-                " software, problems, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (imported.name, imported.source_name, imported.source_size, imported.source_sha256, imported.format,
-                 int(imported.reframed), imported.software, imported.problems, ts))
+            if imported is not None:
+                self._record_imported_file(imported, ts)
             indexed = 0
             for ref in refs:
                 cur = self.conn.execute(
@@ -1411,6 +1407,15 @@ class Index:
                         " ON CONFLICT (article_pk, url) DO UPDATE SET last_seen = excluded.last_seen",
                         (article_pk, url, ts, ts))
         return indexed, cited
+
+    def _record_imported_file(self, imported: ImportedFile, ts: str) -> None:
+        self.conn.execute("INSERT INTO warc_files (name, size, sha256, closed_at) VALUES (?, ?, ?, ?)",
+                          (imported.name, imported.size, imported.sha256, ts))
+        self.conn.execute(
+            "INSERT INTO imported_files (name, source_name, source_size, source_sha256, format, reframed,"
+            " software, problems, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (imported.name, imported.source_name, imported.source_size, imported.source_sha256, imported.format,
+             int(imported.reframed), imported.software, imported.problems, ts))
 
     def rebuild_records(self, files: Iterable[FileRows]) -> RebuildOutcome:
         """Replace the records and warc_files tables' content with what `files` hold, in one

@@ -364,8 +364,8 @@ class _Block:
                 if entity == want:
                     self.convention = "spec"
                 elif raw == want:
-                    # no chunk at all: the header says chunked but the body was stored de-chunked
-                    self.convention = "stored" if not self._dechunk.ok and not self._dechunk.chunks else "warcio"
+                    # not one chunk-size line: the header says chunked but the body was stored de-chunked
+                    self.convention = "warcio" if self._dechunk.chunks else "stored"
                 else:
                     got = (f"de-chunked entity hashes to {_label(name, entity, enc)}" if entity is not None
                            else "chunk framing is broken, so the de-chunked entity cannot be hashed")
@@ -374,7 +374,8 @@ class _Block:
                         f"raw chunked bytes hash to {_label(name, raw, enc)}")
         if self._sha256 is not None and (self._dechunk is None or self._dechunk.ok) and not self._skip_body:
             self.sha256 = self._sha256.hexdigest()
-        dechunked = self._dechunk is not None and self._dechunk.ok
+        # de-chunked only if it was chunked: not one chunk-size line means stored de-chunked (pywb)
+        dechunked = self._dechunk is not None and self._dechunk.ok and self._dechunk.chunks > 0
         if self._computed_raw is not None and not self._skip_body:
             h = self._computed_entity if dechunked else self._computed_raw
             self.computed_digest = _label("sha1", h.digest(), "base32")
@@ -437,6 +438,9 @@ class _Records:
         self._start = 0  # inflated position of the current record's first byte
         self._last_block: _Block | None = None
         self.bracketed: list[int] = []  # [count, first offset] of WARC/1.1 `<uri>` targets
+        # Plain mode: where to resume scanning after a record whose Content-Length was wrong (its
+        # block start: a too-large length swallows the next record's start); the driver seeks.
+        self.rewind: int | None = None
         self.records: list[_Rec] = []
         self.conventions: dict[str, list[int]] = {}  # convention -> [count, first offset]
         self.shared_members = 0  # members holding more than one record
@@ -507,6 +511,9 @@ class _Records:
                 i += take
                 if len(self._trail) == 4:
                     self._end_record(self._pos + i)
+                    if self.rewind is not None:
+                        self._pos = self.rewind
+                        return
             else:  # "skip": rest of a damaged member, or scanning for the next record
                 i = n if self._gz else self._scan(data, i)
         self._pos += n
@@ -620,6 +627,8 @@ class _Records:
             self._error(f"{rec.name}: block does not end where Content-Length ({self._length}) says: "
                         f"expected CRLF CRLF after it, found {bytes(self._trail)!r}")
             self._state = "skip"
+            if not self._gz:  # look for the next record from the block's start (just before: `\nWARC/`)
+                self.rewind = end - 4 - self._length - 1
             return
         rec.complete = True
         rec.inner_end = end - self._member_pos
@@ -870,6 +879,9 @@ class _FileScan:
             if not data:
                 break
             parser.feed(data)
+            if parser.rewind is not None:
+                src.seek(parser.rewind)
+                parser.rewind = None
             yield from self._drain()
         parser.end_stream()
 

@@ -109,7 +109,6 @@ class ArcRecords(_Records):
         self._ids: dict[str, int] = {}
         self._line = bytearray()  # plain mode, skipping: the line being scanned
         self._line_start = 0
-        self.synthesised = 0
 
     @staticmethod
     def starts_record(data: bytes) -> bool:
@@ -182,7 +181,6 @@ class ArcRecords(_Records):
         base = arc_record_id(self._header, block.block_sha1.hexdigest())
         seen = self._ids[base] = self._ids.get(base, 0) + 1
         rec.record_id = base if seen == 1 else arc_record_id(self._header, block.block_sha1.hexdigest(), seen)
-        self.synthesised += 1
         end = self._block_start + self._length
         rec.complete = True
         rec.inner_end = end - self._member_pos
@@ -275,7 +273,7 @@ def scan(path: Path | str, *, label: str | None = None,
     out.records = reader.records
     out.size, out.sha256 = reader.size, reader.sha256
     out.arc, out.gzipped, out.shared_at = reader.arc, reader.gzipped, list(reader.shared_at)
-    synthesised = getattr(reader._parser, "synthesised", 0)
+    synthesised = sum(1 for rec in out.records if rec.synthetic_id and rec.complete)
     if synthesised:
         note = (f"{synthesised} ARC record(s) carry no record id: each was given a stable one, "
                 "<urn:uuid:...> version 5 of its ARC header line and its block's sha1")
@@ -304,7 +302,8 @@ def record_ref(rec: _Rec, warc: str) -> RecordRef:
     Values are what the record says, as `WarcSink` would have returned them for its own records:
     the target URI (WARC/1.0 `<uri>` brackets dropped), the WARC-Date and WARC-Payload-Digest as
     written, the HTTP status and Content-Type of an HTTP record (the WARC Content-Type otherwise),
-    and the member's offset and length (the record's own in an uncompressed file).
+    and the member's offset and length (the record's own in an uncompressed file). A revisit's
+    `WARC-Truncated: length` is its profile's abbreviation, not a cut capture: NULL, as for ours.
     """
     http = (rec.content_type or "").split(";", 1)[0].strip().lower() == "application/http"
     return RecordRef(
@@ -312,7 +311,7 @@ def record_ref(rec: _Rec, warc: str) -> RecordRef:
         record_id=rec.record_id or "", date=rec.date or "",
         payload_digest=(rec.payload_digest or "").strip() or None,
         http_status=rec.http_status, content_type=rec.http_content_type if http else rec.content_type,
-        truncated=(rec.truncated or "").strip() or None,
+        truncated=None if rec.rtype == "revisit" else (rec.truncated or "").strip() or None,
     )
 
 
@@ -322,9 +321,7 @@ def stored_name(source: Path, fmt: str) -> str:
     Only the last path component is used, every character outside [A-Za-z0-9._-] becomes `_`,
     and the suffix comes from what the bytes are (`fmt`), never from the name given.
     """
-    stem = source.name
-    if stem.endswith(OPEN_SUFFIX):
-        stem = stem[: -len(OPEN_SUFFIX)]
+    stem = source.name.removesuffix(OPEN_SUFFIX)
     while True:
         lower = stem.lower()
         for suffix in (".gz", ".warc", ".arc"):

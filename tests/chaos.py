@@ -12,7 +12,7 @@ end up with the real answer. Which host stalls its first TLS handshake is decide
 The transient kinds (``TRANSIENT``), and what the wire sees:
 
 * ``429``, ``429-retry-after`` (``Retry-After: 1``), ``429-retry-date`` and ``503-retry-date``
-  (``Retry-After`` as an HTTP date two seconds ahead), ``500``, ``502``, ``503``, ``504``;
+  (``Retry-After`` as an HTTP date a second ahead), ``500``, ``502``, ``503``, ``504``;
 * ``reset-before-headers``: the request is read, then an RST;
 * ``reset-after-headers``: the head and part of the body, a pause, then an RST;
 * ``cut-short``: ``Content-Length`` of the real body, half of it sent, then a clean close;
@@ -86,7 +86,7 @@ def apply_fault(kind: str, real: Response) -> Response:
         if kind.endswith("retry-after"):
             headers.append(("Retry-After", "1"))
         elif kind.endswith("retry-date"):
-            headers.append(("Retry-After", formatdate(time.time() + 2, usegmt=True)))
+            headers.append(("Retry-After", formatdate(time.time() + 1, usegmt=True)))
         return Response(status, f"chaos: {kind}\n", headers)
     if kind == "reset-before-headers":
         return Response(reset=True)

@@ -21,7 +21,7 @@ from archiver.config import Config
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(relativeCreated)7d %(levelname)s %(name)s %(message)s")
     config = Config(**json.loads(argv[1]))
 
     def on_post(post, result) -> None:

@@ -29,11 +29,17 @@ the faults it injected, URL by URL, are printed when the test fails (`Chaos.inje
 from __future__ import annotations
 
 import gzip
+import json
 import os
-import threading
+import signal
+import subprocess
+import sys
 import time
+from collections import Counter
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -44,6 +50,7 @@ from archiver.fetch import Fetcher, retry_after_seconds
 from archiver.warc import WarcSink
 from chaos import (
     BODY_KINDS,
+    Chaos,
     SMUGGLE_MARK,
     STATUS_KINDS,
     apply_fault,
@@ -53,7 +60,8 @@ from chaos import (
     redirect_chain,
     redirect_loop,
 )
-from fixtureweb import Response
+from fixtureweb import Response, repeat_bytes
+from twitterworld import FakeTweet, TwitterWorld, Video, add_news_site, article_page, media_bytes
 from warcread import assert_valid_headers, warcio_check
 
 HOST = "https://faults.example"
@@ -339,3 +347,233 @@ def test_long_retry_after_gives_up_at_once(web, tmp_path):
     assert not res.ok and res.status == 429 and "longer than we wait" in res.error
     assert web.hits(url) == 1
     records_of(sink, fetcher)
+
+
+# --- part 2: the storm -------------------------------------------------------------------------
+
+STORM_SEED = int(os.environ.get("STORM_SEED", "6"))
+NEWS_HOSTS = ("news.example", "daily.example", "wire.example")
+SYNDICATION = "https://cdn.syndication.twimg.com/tweet-result"
+OEMBED = "https://publish.twitter.com/oembed"
+STORM_SETTINGS = dict(timeout=2.0, max_time=1.0, max_size=1_000_000, retries=2, backoff=0.02, retry_after_max=5.0)
+RSS_LIMIT = 300 * 2**20
+TIME_LIMIT = 240  # seconds for the whole capture: the run must end, however the faults fall
+
+
+def tweet(n: int, **kw) -> FakeTweet:
+    kw.setdefault("photos", [f"Storm{n}a"] + ([f"Storm{n}b"] if n % 5 == 0 else []))
+    return FakeTweet(id=str(1183419470331486208 + n), handle=f"storm{n}", name=f"Storm Witness {n}",
+                     text=f"Report {n} from the camp: people are leaving", **kw)
+
+
+def blockquote(t: FakeTweet) -> str:
+    return (f'<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{t.text}</p>&mdash; {t.name} '
+            f'(@{t.handle}) <a href="{t.permalink}?ref_src=twsrc%5Etfw">October 13, 2019</a></blockquote>')
+
+
+@dataclass
+class Storm:
+    """20 articles on 3 news sites and what a truthful capture of them says."""
+
+    articles: list[str]
+    status: dict[str, str]  # tweet id -> the status the evidence supports
+    lost_media: dict[str, str]  # media URL -> failure kind (permanent faults)
+    failed_articles: dict[str, str]  # article URL -> failure kind
+    quiet_tweets: set[str]  # tweets whose embed assets may be reported missing (their faults are permanent)
+
+
+def build_storm(web) -> Storm:
+    plain = [tweet(n) for n in range(1, 17)]
+    videos = [tweet(n, photos=[], video=Video(f"7{n}00", [(256000, "480x270", False), (832000, "640x360", False)]))
+              for n in (17, 18)]
+    hls = tweet(19, photos=[], video=Video("71900", [(None, "640x360", False)], mp4=False))
+    quote, reply = tweet(20, quoted=plain[0].id), tweet(21, parent=plain[1].id)
+    gone = {22: "gone", 23: "tombstone-deleted", 24: "protected", 25: "suspended", 26: "age"}
+    states = [tweet(n, state=s) for n, s in gone.items()]
+    down = tweet(27)  # both routes answer 503, always
+    loop_photo, chain_photo = tweet(28), tweet(29)
+    huge_video = tweet(30, photos=[], video=Video("73000", [(832000, "640x360", False)]))
+    gzip_avatar = tweet(31)
+    linked = tweet(32, tco="StormTco32")
+    lost_article_tweet = tweet(33)
+    tweets = plain + videos + [hls, quote, reply] + states + [down, loop_photo, chain_photo, huge_video,
+                                                             gzip_avatar, linked, lost_article_tweet]
+    world = TwitterWorld(web, tweets)
+
+    def syndication(req):
+        return Response(503, b"down") if req.query.get("id") == down.id else world.syndication(req)
+
+    def oembed(req):
+        return Response(503, b"down") if req.query.get("url", "").endswith(down.id) else world.oembed(req)
+
+    web.route(SYNDICATION, syndication)
+    web.route(OEMBED, oembed)
+    redirect_loop(web, loop_photo.photo_url(loop_photo.photos[0]))
+    redirect_chain(web, chain_photo.photo_url(chain_photo.photos[0]), 50)
+    huge_mp4 = huge_video.video.variant_urls()[0][2]
+    web.route(huge_mp4.split("?")[0], lambda r: huge("video/mp4"))
+    web.route(gzip_avatar.avatar_orig, lambda r: bomb_response("image/jpeg", media_bytes(r.path)))
+
+    for host in NEWS_HOSTS:
+        add_news_site(web, host)
+        web.route(f"https://{host}/img/a", lambda r: Response(200, media_bytes(r.url, 3000),
+                                                              [("Content-Type", "image/jpeg")]), prefix=True)
+        web.route(f"https://{host}/static/bomb.css", lambda r: bomb_response(
+            "text/css", b"body{background:url(/img/after-the-bomb.png)}\n"))
+        web.route(f"https://{host}/img/huge.jpg", lambda r: huge("image/jpeg"))
+
+    # Which tweets each article cites; article 16 is a gzip bomb, 17 a loop, 18 a 50-hop chain.
+    cited = [plain[i:i + 2] for i in range(0, 16, 2)] + [
+        videos, [hls, quote], [reply, states[0]], states[1:3], states[3:] + [down],
+        [loop_photo, chain_photo], [huge_video, gzip_avatar], [linked, plain[4]],
+        [plain[2], plain[3]], [lost_article_tweet], [lost_article_tweet], [plain[5], quote],
+    ]
+    assert len(cited) == 20
+    articles, failed_articles = [], {}
+    for i, posts in enumerate(cited):
+        host = NEWS_HOSTS[i % len(NEWS_HOSTS)]
+        url = f"https://{host}/2019/10/{i + 1:02d}/storm-story-{i}"
+        body = f'<p>Story {i}</p><img src="/img/a{i}.jpg">' + "".join(
+            f'<p>As <a href="https://t.co/{t.tco}">https://t.co/{t.tco}</a> shows.</p>' if t.tco else blockquote(t)
+            for t in posts)
+        extra = '<link rel="stylesheet" href="/static/bomb.css">' if i == 5 else ""
+        if i == 6:
+            body += '<img src="/img/huge.jpg">'
+        page = article_page(body, title=f"Storm story {i}", extra_head=extra)
+        if i == 16:
+            web.route(url, lambda r, page=page: bomb_response("text/html; charset=utf-8", page))
+        elif i == 17:
+            redirect_loop(web, url)
+            failed_articles[url] = "redirect loop"
+        elif i == 18:
+            redirect_chain(web, url, 50)
+            failed_articles[url] = "too many redirects"
+        else:
+            web.add(url, body=page, headers=[("Content-Type", "text/html; charset=utf-8")])
+        articles.append(url)
+
+    status = {t.id: "available" for t in tweets}
+    status.update({states[0].id: "deleted", states[1].id: "deleted", states[2].id: "protected",
+                   states[3].id: "suspended", states[4].id: "unavailable", down.id: "failed"})
+    del status[lost_article_tweet.id]
+    lost_media = {loop_photo.photo_url(loop_photo.photos[0]): "redirect loop",
+                  chain_photo.photo_url(chain_photo.photos[0]): "too many redirects",
+                  huge_mp4: "too large"}
+    return Storm(articles, status, lost_media, failed_articles,
+                 quiet_tweets={down.id, huge_video.id} | {t.id for t in states})
+
+
+# Linux carries a process's peak RSS across exec into the new program's ru_maxrss, so a child of
+# pytest would report at least pytest's own peak. A bare interpreter in between (a few MB) starts
+# the capture and reports the capture's own peak, from os.wait4.
+LAUNCHER = ("import os, sys; pid = os.posix_spawn(sys.executable, [sys.executable] + sys.argv[2:], os.environ); "
+            "_, status, usage = os.wait4(pid, 0); open(sys.argv[1], 'w').write(str(usage.ru_maxrss)); "
+            "sys.exit(os.waitstatus_to_exitcode(status))")
+
+
+def run_capture(web, archive: Path, urls: list[str], settings: dict) -> dict:
+    """The capture in a grandchild process: its exit status, output, peak RSS and wall time."""
+    out, err, rss = (archive.parent / name for name in ("stdout.txt", "stderr.txt", "maxrss.txt"))
+    config = json.dumps({"archive": str(archive), "per_host": 4, **settings})
+    env = {**os.environ, **web.env()}
+    env.pop("CURL_CA_BUNDLE", None)
+    driver = str(Path(__file__).with_name("chaos_capture.py"))
+    started = time.monotonic()
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(rss), driver, config, *urls],
+                                stdout=fo, stderr=fe, env=env, cwd=str(archive.parent), start_new_session=True)
+        try:
+            code = proc.wait(timeout=TIME_LIMIT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the capture: the group we started
+            proc.wait()
+            pytest.fail(f"the capture did not end within {TIME_LIMIT}s:\n" + err.read_text()[-5000:])
+    return {"code": code, "stdout": out.read_text(), "stderr": err.read_text(),
+            "rss": int(rss.read_text()) * 1024, "seconds": time.monotonic() - started}
+
+
+def stored_records(archive: Path) -> list[dict]:
+    files = sorted((archive / "warcs").glob("*.warc.gz"))
+    assert files and not list((archive / "warcs").glob("*.open"))
+    out = []
+    for path in files:
+        check = warcio_check(path)
+        assert check.returncode == 0, check.stdout + check.stderr
+        for rec in raw_records(path):
+            assert_valid_headers(rec)
+            out.append(rec)
+    return out
+
+
+def test_fault_storm(web, tmp_path):
+    storm = build_storm(web)
+    chaos = Chaos(STORM_SEED, rate=0.2).install(web)
+    archive = tmp_path / "archive"
+    run = run_capture(web, archive, storm.articles, STORM_SETTINGS)
+    injected = "\n".join(f"  {kind:22} attempt {a}  {where}" for where, a, kind in chaos.injected)
+    why = f"seed {STORM_SEED}; injected:\n{injected}\nstderr:\n{run['stderr'][-20000:]}"
+    posts = [json.loads(line) for line in run["stdout"].splitlines()]
+    print(f"storm seed {STORM_SEED}: {len(chaos.injected)} faults {dict(chaos.counts())}; "
+          f"{len(posts)} posts; peak RSS {run['rss'] / 2**20:.0f} MiB; {run['seconds']:.1f} s")
+
+    # the run ended, within bounds, and says what failed and why
+    assert run["code"] == 1, why
+    assert run["rss"] < RSS_LIMIT, why
+    assert not web.errors, web.errors
+    for url, kind in storm.failed_articles.items():
+        assert f"failed: {url}: " in run["stderr"], why
+    expected = Counter(storm.failed_articles.values()) + Counter(storm.lost_media.values()) + Counter({"HTTP 503": 1})
+    line = f"{sum(expected.values())} failed: " + ", ".join(
+        f"{n} {k}" for k, n in sorted(expected.items(), key=lambda kv: (-kv[1], kv[0])))
+    assert line in run["stderr"].splitlines(), why
+
+    # every post ends with the status its evidence supports; transient faults changed nothing
+    wrong = [(p["id"], p["status"], storm.status[p["id"]]) for p in posts if p["status"] != storm.status[p["id"]]]
+    assert not wrong, f"{wrong}\n{why}"
+    assert {p["id"] for p in posts} == set(storm.status), why
+    for p in posts:
+        for m in p["media"]:
+            assert m["captured"] == (m["url"] not in storm.lost_media), (p["id"], m, why)
+    problems = [line for line in run["stderr"].splitlines() if line.startswith("problem:")]
+    assert all(any(t in line for t in storm.quiet_tweets) for line in problems), (problems, why)
+
+    # what is stored: sound files, nothing short of its promise unmarked, nothing smuggled
+    records = stored_records(archive)
+    for rec in records:
+        if rec["type"] != "response":
+            continue
+        body, http = rec["raw"], rec["http"]
+        promised = http.get_header("Content-Length")
+        assert SMUGGLE_MARK not in body, rec["h"].get_header("WARC-Target-URI")
+        if promised is not None and not http.get_header("X-Archiver-Transfer-Encoding"):
+            assert len(body) <= int(promised), rec["h"].get_header("WARC-Target-URI")
+            if len(body) < int(promised):
+                assert truncated(rec) in ("disconnect", "length", "time"), rec["h"].get_header("WARC-Target-URI")
+        url = rec["h"].get_header("WARC-Target-URI")
+        if http.get_statuscode() == "200" and truncated(rec) is None and urlsplit(url).hostname == "pbs.twimg.com" \
+                and url != storm_avatar(storm, url):
+            assert body == media_bytes(urlsplit(url).path), url  # each record holds its own URL's bytes
+    truncations = Counter(truncated(r) for r in records if r["type"] == "response")
+    assert truncations["length"] >= 2  # the huge video and the huge requisite
+    assert len(chaos.injected) >= 50 and len(set(chaos.counts())) >= 12, chaos.counts()
+
+
+def storm_avatar(storm: Storm, url: str) -> str | None:
+    """The gzip-encoded avatar is stored encoded; its bytes are checked by sha256 instead."""
+    return url if url.endswith("storm31.jpg") else None
+
+
+def test_a_gallery_does_not_pile_up_in_memory(web, tmp_path):
+    """60 big images on one page: on disk as they stream, never all in memory at once."""
+    images = "".join(f'<img src="/gallery/{i}.jpg">' for i in range(60))
+    url = "https://news.example/2019/10/14/gallery"
+    web.add(url, body=article_page(images), headers=[("Content-Type", "text/html; charset=utf-8")])
+    web.route("https://news.example/gallery/", lambda r: Response(
+        200, repeat_bytes(5_000_000, seed=int(r.path.split("/")[-1].split(".")[0])), [("Content-Type", "image/jpeg")]),
+        prefix=True)
+    archive = tmp_path / "archive"
+    run = run_capture(web, archive, [url], dict(STORM_SETTINGS, max_time=60.0, max_size=10_000_000))
+    print(f"gallery: peak RSS {run['rss'] / 2**20:.0f} MiB; {run['seconds']:.1f} s")
+    assert run["code"] == 0, run["stderr"]
+    assert web.hits("https://news.example/gallery/") == 60
+    assert run["rss"] < 200 * 2**20  # 300 MB of images went through

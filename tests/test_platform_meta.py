@@ -347,6 +347,23 @@ def test_shortcuts_find_what_a_full_scan_finds(body):
         assert fast == full
 
 
+def test_profile_links_and_share_buttons_call_for_no_tree_query():
+    """Speed: a header's profile links and share buttons start no post URL, so no tree query runs."""
+    page = ('<html><body><header><a href="https://www.instagram.com/newsexample/">Instagram</a>'
+            '<a href="https://www.facebook.com/newsexample">Facebook</a>'
+            '<a href="https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fnews.example%2F">Share</a>'
+            '<a href="https://www.threads.net/@newsexample">Threads</a>'
+            '<a href="https://www.threads.net/intent/post?text=x">Share</a></header>'
+            '<article><p>No post here.</p></article></body></html>')
+    doc = parse_html(page.encode(), base_url=BASE)
+    for module in (instagram, facebook, threads):
+        assert meta.read_signs(doc, module._SIGNS) == (set(), set())
+        assert module._candidates(doc) == []
+    # an SDK div is markup, whatever its data-href names
+    doc = parse_html(b'<div class="fb-page" data-href="https://www.facebook.com/newsexample"></div>', base_url=BASE)
+    assert meta.read_signs(doc, facebook._SIGNS) == (set(), {"sdk"})
+
+
 # --------------------------------------------------------------------------------------------
 # Capture end to end: one post of each platform, a deleted video, a private Instagram post
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.extract import ExtractResult, find_embeds, parse_html
 from archiver.models import FORMS, Embed
-from archiver.platforms import platform_for, tiktok, youtube
+from archiver.platforms import meta, platform_for, tiktok, youtube
 from fixtureweb import Response
 from world_video_meta import YT_THUMBS, FakePost, VideoMetaWorld, image_bytes, news_page
 
@@ -249,6 +249,18 @@ def test_shortcuts_find_what_a_full_scan_finds(body):
         fast = list(module.detect(parse_html(html, base_url=BASE)))
         full = list(module.detect(parse_html(html, base_url=BASE), exhaustive=True))
         assert fast == full
+
+
+def test_profile_links_and_buttons_call_for_no_tree_query():
+    """Speed: a header's channel and profile links start no post URL, so no tree query runs."""
+    page = ('<html><body><header><a href="https://www.youtube.com/@NewsExample">YouTube</a>'
+            '<a href="https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv">channel</a>'
+            '<a href="https://www.tiktok.com/@newsexample">TikTok</a></header>'
+            '<article><p>No video here.</p></article></body></html>')
+    doc = parse_html(page.encode(), base_url=BASE)
+    for module in (youtube, tiktok):
+        assert meta.read_signs(doc, module._SIGNS) == (set(), set())
+        assert module._candidates(doc) == []
 
 
 # --------------------------------------------------------------------------------------------

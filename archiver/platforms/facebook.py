@@ -60,26 +60,42 @@ _IN_TEXT = re.compile(
 )
 _TRAILING = ".,;:!?)]}'\u201d\u2019"
 
-_MARKERS = (b"facebook.com", b"fb.watch", b"fb-post", b"fb-video", b"fb-page")
 _LINKS = "contains(., 'facebook.com/') or contains(., 'fb.watch/')"
-# Query parts, run only when the raw page calls for them (`meta.candidates`): markup parts when
-# their literal occurs, URL parts where raw hits starting a post, video, photo, plugin or short URL
-# sit. A page link in the header or a sharer.php button starts none.
+_FB_URL = re.compile(
+    rb"(?P<url>facebook\.com/(?:[^\s\"'<>/?#]{1,80}/(?:posts|videos|photos)/|permalink\.php|story\.php|watch"
+    rb"|video\.php|video/embed|reels?/|photo\.php|photo/|share/|(?:v[0-9.]+/)?plugins/(?:post|video|page)\.php))",
+    re.I,
+)
+_DATA_HREF_GAP = re.compile(rb"\s*=\s*[\"']?(?:https?:)?//(?:[a-z]{1,8}\.)?", re.I)
+
+
+def _facebook_sign(src: bytes, pos: int) -> Optional[str]:
+    """`sdk` for the `data-href` of an SDK div (fb-post, fb-video, fb-page), `url` where a post,
+    video, photo or plugin URL starts; a page link or sharer.php says nothing."""
+    attr = src.rfind(b"data-href", max(0, pos - 40), pos)
+    if attr != -1 and _DATA_HREF_GAP.fullmatch(src, attr + 9, pos):
+        return "sdk"
+    m = _FB_URL.match(src, pos)
+    return m.lastgroup if m else None
+
+
+# Two literals cover the hosts and the SDK markup; each hit's sign says what starts there, and only
+# only the query parts it calls for run (`meta.candidates`). A page link in the header or a sharer.php
+# button calls for none.
+_GATE = (b"facebook.com/", b"fb.watch/")
+_SIGNS: meta.Signs = (
+    (b"facebook.com/", _facebook_sign),
+    (b"fb.watch/", meta.regex_sign(re.compile(rb"(?P<url>fb\.watch/[A-Za-z0-9_-])", re.I))),
+)
 _MARKUP_PARTS: meta.MarkupParts = (
-    ((b"fb-post", b"fb-video", b"fb-page"),
-     "//div[@data-href][contains(@class, 'fb-post') or contains(@class, 'fb-video') or contains(@class, 'fb-page')]"),
+    ("sdk", "//div[@data-href][contains(@class, 'fb-post') or contains(@class, 'fb-video')"
+            " or contains(@class, 'fb-page')]"),
 )
 _URL_PARTS: meta.UrlParts = (
     (frozenset({"iframe", "unknown"}),
      "//iframe[contains(@src, 'facebook.com/') or contains(@data-src, 'facebook.com/')]" + meta.NOT_IN_EMBED),
     (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
     (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
-_URL_MARKERS: meta.UrlMarkers = (
-    (b"facebook.com/", re.compile(
-        rb"facebook\.com/(?:[^\s\"'<>/?#]{1,80}/(?:posts|videos|photos)/|permalink\.php|story\.php|watch|video\.php"
-        rb"|video/embed|reels?/|photo\.php|photo/|share/|(?:v[0-9.]+/)?plugins/(?:post|video|page)\.php)", re.I)),
-    (b"fb.watch/", re.compile(rb"fb\.watch/[A-Za-z0-9_-]", re.I)),
 )
 _HAS_BLOCKQUOTE = etree.XPath("boolean(.//blockquote)")
 _QUERIES: dict[str, etree.XPath] = {}
@@ -128,7 +144,7 @@ def parse_post_url(url: str) -> tuple[str | None, str] | None:
         story = arg("story_fbid", pattern=_POST_ID)
         page = arg("id")
         return (page, story) if story else None
-    if first == "watch" and len(segs) == 1 or first == "video.php":
+    if (first == "watch" and len(segs) == 1) or first == "video.php":
         vid = arg("v", "id") if first == "video.php" else arg("v")
         return (None, f"video/{vid}") if vid else None
     if first in ("reel", "reels") and len(segs) >= 2 and _NUMBER.fullmatch(segs[1]):
@@ -166,7 +182,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(*_MARKERS):
+    if not exhaustive and not any(doc.hits(literal) for literal in _GATE):
         return []
     found: list[Detected] = []
     for node in _candidates(doc, exhaustive):
@@ -183,7 +199,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _MARKUP_PARTS, _URL_PARTS, _URL_MARKERS, _QUERIES, exhaustive)
+    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:

@@ -59,26 +59,24 @@ _RESERVED = frozenset(
 )
 _NOT_CODES = frozenset({"audio"})  # /reels/audio/<id> is a sound page
 
-_MARKERS = (b"instagram", b"instagr.am")
 _LINKS = "contains(., 'instagram.com/') or contains(., 'instagr.am/')"
-# Query parts, run only when the raw page calls for them (`meta.candidates`): markup parts when
-# their literal occurs, URL parts where raw hits starting a post or share URL sit. A profile link
-# in the header starts none.
+# One literal covers the hosts and the markup; each hit's sign says what starts there, and only
+# only the query parts it calls for run (`meta.candidates`). A profile link in the header calls for none.
+_GATE = (b"instagr",)
+_SIGNS: meta.Signs = ((b"instagr", meta.regex_sign(re.compile(
+    rb"(?P<url>instagr(?:am\.com/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv|share)/"
+    rb"|\.am/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv)/))"
+    rb"|(?P<blockquote>instagram-media)|(?<=<amp-)(?P<amp>instagram)", re.I))),)
 _MARKUP_PARTS: meta.MarkupParts = (
-    ((b"instagram-media",), "//blockquote[contains(@class, 'instagram-media')]"),
-    ((b"<amp-instagram",), "//amp-instagram[@data-shortcode]"),
+    ("blockquote", "//blockquote[contains(@class, 'instagram-media')]"),
+    ("amp", "//amp-instagram[@data-shortcode]"),
 )
 _URL_PARTS: meta.UrlParts = (
     (frozenset({"iframe", "unknown"}),
      "//iframe[contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/')"
-     " or contains(@src, 'instagr.am/')]"
-     + meta.NOT_IN_EMBED),
+     " or contains(@src, 'instagr.am/')]" + meta.NOT_IN_EMBED),
     (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
     (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
-_URL_MARKERS: meta.UrlMarkers = (
-    (b"instagram.com/", re.compile(rb"instagram\.com/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv|share)/", re.I)),
-    (b"instagr.am/", re.compile(rb"instagr\.am/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv)/", re.I)),
 )
 _FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
 _QUERIES: dict[str, etree.XPath] = {}
@@ -110,7 +108,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(*_MARKERS):
+    if not exhaustive and not any(doc.hits(literal) for literal in _GATE):
         return []
     found: list[Detected] = []
     for node in _candidates(doc, exhaustive):
@@ -133,7 +131,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _MARKUP_PARTS, _URL_PARTS, _URL_MARKERS, _QUERIES, exhaustive)
+    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], code: str, handle: str | None, form: str, context: str) -> None:

@@ -1,5 +1,7 @@
-"""What Meta's platforms (Instagram, Facebook, Threads) share: the raw-marker gating of their tree
-queries, and capture through Meta's tokenless oEmbed (endpoints, reading answers, one snapshot flow).
+"""Shared by Instagram, Facebook and Threads: capture through Meta's tokenless oEmbed (endpoints,
+reading answers, one snapshot flow); and by those and YouTube and TikTok: the raw-page gating of
+detection's tree queries (`read_signs`, `candidates`), which is not Meta-specific and would sit
+better in a neutral module of the package.
 
 Since 2026-06-15 Meta's oEmbed endpoints need no access token (1,000 requests per hour per
 endpoint; social-embeds.md section 6). Since November 2025 they no longer return `author_name`,
@@ -39,43 +41,69 @@ NOT_IN_EMBED = (
 PROSE = ("[not(ancestor::*[self::a[@href] or self::script or self::style or self::textarea or self::title"
          " or self::head or self::noscript or self::template])]")
 
-MarkupParts = tuple[tuple[tuple[bytes, ...], str], ...]  # (literals of the markup, XPath)
+# A sign reads the raw page at one hit of a literal: "url..." when a post URL starts there, the name
+# of a piece of markup (`amp`, `blockquote`, `sdk`...), or None (a profile link, a share button).
+Sign = Callable[[bytes, int], Optional[str]]
+Signs = tuple[tuple[bytes, Sign], ...]  # (literal, its sign)
+MarkupParts = tuple[tuple[str, str], ...]  # (markup name, XPath)
 UrlParts = tuple[tuple[frozenset[str], str], ...]  # (`Document.where` kinds it looks at, XPath)
-UrlMarkers = tuple[tuple[bytes, "re.Pattern[bytes]"], ...]  # (literal, does a post URL start at a hit?)
 
 
-def candidates(doc: Document, markup: MarkupParts, urls: UrlParts, markers: UrlMarkers,
-               cache: dict[str, etree.XPath], exhaustive: bool = False) -> list:
-    """One union query of the parts the raw page calls for, in document order.
+def regex_sign(pattern: "re.Pattern[bytes]") -> Sign:
+    """A sign from an anchored regex whose named alternatives say what starts at the hit."""
 
-    A full-tree scan costs a good fraction of the parse on a big page, so a markup part runs only
-    when its literal occurs, and a URL part only when a raw hit that starts a post URL sits where
-    it looks (`url_kinds`): a profile link in the site's header starts none, so most pages pay a
-    few bytes.find() calls. `exhaustive` runs every part (same answer; for tests).
+    def sign(src: bytes, pos: int) -> Optional[str]:
+        m = pattern.match(src, pos)
+        return m.lastgroup if m else None
+
+    return sign
+
+
+def read_signs(doc: Document, signs: Signs) -> tuple[set[str], set[str]]:
+    """(where post URLs start, as `Document.where` kinds; the markup seen) from the raw page.
+
+    Full-tree queries cost a good fraction of the parse, and so does each scan of the raw page for
+    a literal, so a platform scans for as few literals as it can and reads each hit with its sign:
+    a profile link in the site's header or a share button calls for no tree query at all. An
+    entity-escaped URL cannot be told: it counts as a URL.
     """
-    kinds = {"unknown"} if exhaustive else url_kinds(doc, markers)
-    parts = [xpath for literals, xpath in markup if exhaustive or doc.has(*literals)]
+    kinds: set[str] = set()
+    marks: set[str] = set()
+    src = doc.source
+    for literal, sign in signs:
+        hits = doc.hits(literal)
+        others: list[tuple[int, int]] = []
+        for pos in hits:
+            what = sign(src, pos)
+            if (what or "").startswith("url") or (what is None and b"&#" in src[pos:pos + 64]):
+                continue
+            if what:
+                marks.add(what)
+            others.append((pos, pos + 1))
+        if len(others) < len(hits):
+            kinds |= doc.where(literal, outside=others)
+    return kinds, marks
+
+
+def candidates(doc: Document, signs: Signs, markup: MarkupParts, urls: UrlParts,
+               cache: dict[str, etree.XPath], exhaustive: bool = False) -> list:
+    """One union query of the parts the raw page calls for (`read_signs`), in document order.
+
+    `exhaustive` runs every part whatever the raw page says (same answer; for tests).
+    """
+    if exhaustive:
+        kinds, marks = {"unknown"}, {name for name, _ in markup}
+    else:
+        kinds, marks = read_signs(doc, signs)
+    parts = [xpath for name, xpath in markup if name in marks]
     parts += [xpath for wanted, xpath in urls if kinds & wanted]
     if not parts:
         return []
-    query = " | ".join(parts)
+    query = " | ".join(dict.fromkeys(parts))
     compiled = cache.get(query)
     if compiled is None:
         compiled = cache[query] = etree.XPath(query)
     return compiled(doc.root)
-
-
-def url_kinds(doc: Document, markers: UrlMarkers) -> set[str]:
-    """Where raw hits that start a post URL sit (`Document.where` kinds); the other hits of each
-    literal are left out as `outside` spans. An entity-escaped URL cannot be told: it counts."""
-    kinds: set[str] = set()
-    src = doc.source
-    for literal, starts_post in markers:
-        hits = doc.hits(literal)
-        others = [(p, p + 1) for p in hits if not starts_post.match(src, p) and b"&#" not in src[p:p + 64]]
-        if len(others) < len(hits):
-            kinds |= doc.where(literal, outside=others)
-    return kinds
 
 
 # --- capture: Meta's tokenless oEmbed ------------------------------------------------------------

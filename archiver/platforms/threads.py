@@ -38,23 +38,22 @@ _POST_URL = re.compile(r"https?://" + _HOST + _PATH + r"(?:[/?#]|$)", re.A)
 _IN_TEXT = re.compile(r"(?<![\w.@/-])(?:https?://)?" + _HOST + _PATH + r"(?![A-Za-z0-9_-])", re.A)
 _POST_BY = re.compile(r"Post by @(" + _USER + r")", re.A)
 
-_MARKERS = (b"threads.net", b"threads.com", b"text-post-media")
 _LINKS = "contains(., 'threads.net/') or contains(., 'threads.com/')"
-# Query parts, run only when the raw page calls for them (`meta.candidates`): markup parts when
-# their literal occurs, URL parts where raw hits starting a post URL sit. A profile link in the
-# header starts none.
-_MARKUP_PARTS: meta.MarkupParts = (
-    ((b"text-post-media",), "//blockquote[contains(@class, 'text-post-media')]"),
+# One literal covers both hosts (and the blockquote's permalink); each hit's sign says whether a
+# post URL starts there, and only the query parts it calls for run (`meta.candidates`). A profile
+# link in the header calls for none. The blockquote's class is looked for only on such pages.
+_GATE = (b"threads.",)
+_SIGNS: meta.Signs = (
+    (b"threads.", meta.regex_sign(re.compile(
+        rb"(?P<url>threads\.(?:net|com)/(?:@[A-Za-z0-9._]{1,30}/post/|t/))", re.I))),
+    (b"text-post-media", meta.regex_sign(re.compile(rb"(?P<blockquote>text-post-media)"))),
 )
+_MARKUP_PARTS: meta.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'text-post-media')]"),)
 _URL_PARTS: meta.UrlParts = (
     (frozenset({"iframe", "unknown"}),
      "//iframe[contains(@src, 'threads.') or contains(@data-src, 'threads.')]" + meta.NOT_IN_EMBED),
     (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
     (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
-_URL_MARKERS: meta.UrlMarkers = (
-    (b"threads.net/", re.compile(rb"threads\.net/(?:@[A-Za-z0-9._]{1,30}/post/|t/)", re.I)),
-    (b"threads.com/", re.compile(rb"threads\.com/(?:@[A-Za-z0-9._]{1,30}/post/|t/)", re.I)),
 )
 _FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
 _QUERIES: dict[str, etree.XPath] = {}
@@ -82,7 +81,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(*_MARKERS):
+    if not exhaustive and not any(doc.hits(literal) for literal in _GATE):
         return []
     found: list[Detected] = []
     for node in _candidates(doc, exhaustive):
@@ -105,7 +104,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _MARKUP_PARTS, _URL_PARTS, _URL_MARKERS, _QUERIES, exhaustive)
+    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:

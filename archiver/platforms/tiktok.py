@@ -18,6 +18,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from archiver.models import Embed
+from archiver.platforms import meta
 from archiver.platforms.base import Detected, Profile
 
 if TYPE_CHECKING:
@@ -56,32 +57,19 @@ _IN_TEXT = re.compile(
 )
 _DIGITS = re.compile(r"\s*([0-9]{15,21})\s*", re.A)
 
-_MARKER = b"tiktok"
-_NOT_IN_EMBED = (
-    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
-    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
-    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
-    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
-)
-_PROSE = ("[not(ancestor::*[self::a[@href] or self::script or self::style or self::textarea or self::title"
-          " or self::head or self::noscript or self::template])]")
-# Parts of one union query, each run only when the raw page calls for it (full-tree scans are
-# costly): the blockquote part when its class occurs, URL parts when a raw hit that starts a video
-# URL or short link sits where they look (`_url_kinds`). A profile link in the header starts none.
-_MARKUP_PARTS: tuple[tuple[tuple[bytes, ...], str], ...] = (
-    ((b"tiktok-embed",), "//blockquote[contains(@class, 'tiktok-embed')]"),
-)
-_URL_PARTS: tuple[tuple[frozenset[str], str], ...] = (
+_MARKER = b"tiktok"  # in every host, short link and the blockquote's class
+# The one literal's hits say what the page holds (`meta.read_signs`): a video URL, a short link, or
+# the blockquote's class; a profile link in the header calls for no tree query.
+_SIGNS: meta.Signs = ((_MARKER, meta.regex_sign(re.compile(
+    rb"(?P<url>tiktokv?\.com/(?:@[\w.-]*/(?:video|photo)/[0-9]|embed/|player/v1/|share/video/|v/[0-9]|t/[A-Za-z0-9]))"
+    rb"|(?<=vm\.|vt\.)(?P<url_short>tiktok\.com/[A-Za-z0-9])"
+    rb"|(?P<blockquote>tiktok-embed)", re.I))),)
+_MARKUP_PARTS: meta.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'tiktok-embed')]"),)
+_URL_PARTS: meta.UrlParts = (
     (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, 'tiktok') or contains(@data-src, 'tiktok')]" + _NOT_IN_EMBED),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'tiktok')]" + _NOT_IN_EMBED),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'tiktok')]" + _PROSE + _NOT_IN_EMBED),
-)
-_URL_MARKERS: tuple[tuple[bytes, re.Pattern], ...] = (
-    (_MARKER, re.compile(rb"tiktokv?\.com/(?:@[\w.-]*/(?:video|photo)/[0-9]|embed/|player/v1/|share/video/"
-                         rb"|v/[0-9]|t/[A-Za-z0-9])", re.I)),
-    (b"vm.tiktok.com/", re.compile(rb"vm\.tiktok\.com/[A-Za-z0-9]", re.I)),
-    (b"vt.tiktok.com/", re.compile(rb"vt\.tiktok\.com/[A-Za-z0-9]", re.I)),
+     "//iframe[contains(@src, 'tiktok') or contains(@data-src, 'tiktok')]" + meta.NOT_IN_EMBED),
+    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'tiktok')]" + meta.NOT_IN_EMBED),
+    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'tiktok')]" + meta.PROSE + meta.NOT_IN_EMBED),
 )
 _QUERIES: dict[str, etree.XPath] = {}
 
@@ -111,7 +99,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(_MARKER):
+    if not exhaustive and not doc.hits(_MARKER):
         return []
     found: list[Detected] = []
     for node in _candidates(doc, exhaustive):
@@ -128,30 +116,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    """One union query of the parts the raw page calls for, in document order."""
-    kinds = {"unknown"} if exhaustive else _url_kinds(doc, _URL_MARKERS)
-    parts = [xpath for markers, xpath in _MARKUP_PARTS if exhaustive or doc.has(*markers)]
-    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
-    if not parts:
-        return []
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
-
-
-def _url_kinds(doc: Document, markers: tuple[tuple[bytes, re.Pattern], ...]) -> set[str]:
-    """Where raw hits that start a post URL sit (`Document.where` kinds); the other hits of each
-    marker are left out as `outside` spans. An entity-escaped URL cannot be told: it counts."""
-    kinds: set[str] = set()
-    src = doc.source
-    for marker, starts_post in markers:
-        hits = doc.hits(marker)
-        others = [(p, p + 1) for p in hits if not starts_post.match(src, p) and b"&#" not in src[p:p + 64]]
-        if len(others) < len(hits):
-            kinds |= doc.where(marker, outside=others)
-    return kinds
+    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], video_id: str, handle: str | None, form: str, context: str) -> None:

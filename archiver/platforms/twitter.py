@@ -122,17 +122,25 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 # Which tree queries to run: decided from literal markers in the raw page.
 # ---------------------------------------------------------------------------------------------
 
-# Parts of one union query, each behind literal markers of the raw page: a part runs only if one
-# of its markers occurs, so a page with no tweet markup costs a few bytes.find() calls. The union
-# comes back in document order, so embeds come out in page order and a container is always seen
-# before the links inside it. Predicates filter in C; Python sees only the survivors.
-_ALWAYS = "//blockquote | //iframe | //amp-twitter"  # name tests only: cheap
+# Parts of one union query, each run only when the raw page calls for it, so that a page with no
+# tweet in it costs a few scans of its bytes and no tree query at all (then the page is never
+# even parsed: `Document.root` is built on first use). The union comes back in document order, so
+# embeds come out in page order and a container is always seen before the links inside it.
+# Predicates filter in C; Python sees only the survivors.
+#
+# Raw lookups, four scans in all: "tw" (case-insensitive; `twitter`, `tweet`, `twttr` and every
+# marker holding them are then read off its few hits), "status", "x.com" (both case-insensitive)
+# and "t.co/". Tag names, attribute names and hosts are case-insensitive in HTML, hence `ci`.
+_ROOT = b"tw"
 _WIDGET_KINDS = (b"tweet", b"video", b"timeline")  # what may follow "twitter-" in a class
-_PARTS: tuple[tuple[bytes, str], ...] = (
-    (b"data-tweet", "//*[@data-tweet-id or @data-tweetid]"),
-    (b"twttr.widgets.create", "//script[contains(., 'twttr.widgets.create')]"),
-)
+_BLOCKQUOTE_PART = "//blockquote"
+_IFRAME_PART = "//iframe"
+_AMP_PART = "//amp-twitter"
+_DATA_PART = "//*[@data-tweet-id or @data-tweetid]"
+_SCRIPT_PART = "//script[contains(., 'twttr.widgets.create')]"
 _DIV_PART = "//div[@class][contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')]"
+# What an iframe's src / data-src must hold for `_Scan.iframe` to read it (it lowers them first).
+_IFRAME_MARKERS = (b"twitter", b"x.com", b"status")
 # Link forms: scanning every href and every text node is the expensive part of detection, so it
 # happens only for the markers that occur in an <a> tag or in running text *outside* the tweet
 # embeds (whose own links are read from the embed element).
@@ -141,13 +149,28 @@ _QUERIES: dict[str, etree.XPath] = {}
 
 
 def _candidates(doc: Document) -> list:
-    """Run the union of the query parts this page's raw markers call for."""
+    """Run the union of the query parts this page's raw markers call for (nothing if none)."""
+    doc.hits(_ROOT, ci=True)  # first: the family's markers below are read off its hits
     widgets = _widgets(doc)
-    parts = [_ALWAYS] + [xpath for marker, xpath in _PARTS if doc.has(marker)]
+    classes = widgets[b"tweet"] + widgets[b"video"]
+    parts = []
+    statuses = doc.where(b"status", ci=True)
+    if classes or statuses & {"a", "unknown"}:
+        parts.append(_BLOCKQUOTE_PART)  # tweet embeds, and class-stripped ones (a status permalink)
+    data_ids = doc.has(b"data-tweet", ci=True)
+    if data_ids or any(doc.where(m, ci=True) & {"iframe", "unknown"} for m in _IFRAME_MARKERS[:2]) \
+            or statuses & {"iframe", "unknown"}:
+        parts.append(_IFRAME_PART)
+    if doc.has(b"amp-twitter", ci=True):
+        parts.append(_AMP_PART)
+    if data_ids:
+        parts.append(_DATA_PART)
+    if doc.has(b"twttr.widgets.create"):
+        parts.append(_SCRIPT_PART)
     spans: list[tuple[int, int]] = []
-    if widgets[b"tweet"] or widgets[b"video"]:
+    if classes:
         spans = _embed_spans(doc)
-        if _outside_blockquotes(doc, spans, widgets[b"tweet"] + widgets[b"video"]):
+        if _outside_blockquotes(doc, spans, classes):
             parts.append(_DIV_PART)
     in_hrefs, in_text = [], []
     for marker in _LINK_MARKERS:
@@ -160,6 +183,8 @@ def _candidates(doc: Document) -> list:
         parts.append("//a/@href[" + " or ".join(in_hrefs) + "]")
     if in_text:
         parts.append("/descendant::text()[" + " or ".join(in_text) + "]")
+    if not parts:
+        return []
     query = " | ".join(parts)
     compiled = _QUERIES.get(query)
     if compiled is None:
@@ -169,7 +194,8 @@ def _candidates(doc: Document) -> list:
 
 def _exhaustive_candidates(doc: Document) -> list:
     tests = " or ".join(f"contains(., '{marker}')" for marker in _LINK_MARKERS)
-    parts = [_ALWAYS, _DIV_PART, *(xpath for _, xpath in _PARTS), f"//a/@href[{tests}]", f"/descendant::text()[{tests}]"]
+    parts = [_BLOCKQUOTE_PART, _IFRAME_PART, _AMP_PART, _DIV_PART, _DATA_PART, _SCRIPT_PART,
+             f"//a/@href[{tests}]", f"/descendant::text()[{tests}]"]
     return etree.XPath(" | ".join(parts))(doc.root)
 
 
@@ -184,10 +210,23 @@ def _widgets(doc: Document) -> dict[bytes, list[int]]:
 
 
 def _outside_blockquotes(doc: Document, spans: list[tuple[int, int]], classes: list[int]) -> bool:
-    """True if a twitter-tweet/-video class is not on a blockquote we have a span for (an
-    unrendered or rendered <div class="twitter-tweet">, say)."""
+    """True if a twitter-tweet/-video class may sit on a div (an unrendered or rendered widget):
+    it is not in the start tag of a tweet blockquote we have a span for, nor surely in the text
+    of a script or style (a framework's state JSON repeating the article, say)."""
     starts = {start for start, _ in spans}
-    return any(doc.source.rfind(b"<", 0, pos) not in starts for pos in classes)
+    src = doc.source
+    return any(src.rfind(b"<", 0, pos) not in starts and not _in_raw_text(src, pos) for pos in classes)
+
+
+_RAW_TEXT_TAGS = frozenset({b"script", b"style"})
+
+
+def _in_raw_text(src: bytes, pos: int) -> bool:
+    """True if pos is surely inside a script or style element's text: the nearest `<` before it
+    starts that element's complete start tag, so nothing in between is markup."""
+    lt = src.rfind(b"<", 0, pos)
+    m = _START_TAG.match(src, lt) if lt != -1 else None
+    return bool(m) and m.end() <= pos and m.group(1).lower() in _RAW_TEXT_TAGS
 
 
 def _timelines(doc: Document) -> list[str]:
@@ -210,6 +249,21 @@ def _timelines(doc: Document) -> list[str]:
 
 _CLASS_ATTR = re.compile(rb"""\sclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 _HREF_ATTR = re.compile(rb"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+# A whole start tag, quoted attribute values included (they may hold "<" or ">"); an end tag.
+_START_TAG = re.compile(rb"""<([A-Za-z][^\s/>]*)(?:[\s/]+[^\s/>=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>][^\s>]*))?)*[\s/]*>""")
+_END_TAG = re.compile(rb"</([A-Za-z][^\s/>]*)[^>]*>")
+_EMBED_CLASSES = frozenset({b"twitter-tweet", b"twitter-video"})
+# Inside an embed span, any of these makes its extent in the tree hard to foresee lexically
+# (raw text, scoping and foreign elements): such an embed gets no span, and its links are looked
+# for in the tree like any other.
+_UNSURE_IN_SPAN = frozenset({
+    b"script", b"style", b"textarea", b"title", b"xmp", b"plaintext", b"iframe", b"noembed", b"noframes",
+    b"noscript", b"template", b"svg", b"math", b"table", b"caption", b"tbody", b"thead", b"tfoot", b"tr",
+    b"td", b"th", b"object", b"applet", b"marquee", b"select", b"frameset", b"body", b"html", b"head",
+    b"form", b"button",
+})
+_VOID = frozenset({b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
+                   b"source", b"track", b"wbr", b"param", b"keygen"})
 
 
 def _tag_attr(tag: bytes, attr: re.Pattern) -> bytes:
@@ -219,19 +273,58 @@ def _tag_attr(tag: bytes, attr: re.Pattern) -> bytes:
 
 
 def _embed_spans(doc: Document) -> list[tuple[int, int]]:
-    """Byte spans of tweet blockquotes, when every <blockquote> in the page is closed."""
-    src = doc.source
-    opens, closes = doc.hits(b"<blockquote"), doc.hits(b"</blockquote>")
-    if len(opens) != len(closes):
-        return []  # unclosed somewhere: the parser's idea of the extent is not ours to guess
+    """Byte spans of the tweet blockquotes whose extent in the tree the raw text tells for sure.
+
+    A hit inside such a span is that embed's own link (read from the blockquote element), so no
+    tree query has to look for it. A span is kept only when its blockquote is a real start tag in
+    running markup with the class token twitter-tweet or twitter-video, and everything up to the
+    first `</blockquote>` is plain nested markup: no comment, raw-text, table or foreign element,
+    and no end tag closing something opened before the blockquote (which would end it early).
+    """
+    src, low = doc.source, doc.lower
     spans = []
-    for start in opens:
-        head_end = src.find(b">", start)
-        if head_end != -1 and (b"twitter-tweet" in src[start:head_end] or b"twitter-video" in src[start:head_end]):
-            end = next((c for c in closes if c > head_end), None)
-            if end is not None:
-                spans.append((start, end))
+    for start in doc.hits(b"<blockquote", ci=True):
+        head = _START_TAG.match(src, start)
+        if not head or head.group(1).lower() != b"blockquote":
+            continue
+        if not _EMBED_CLASSES & set(_tag_attr(head.group(), _CLASS_ATTR).split()):
+            continue
+        end = low.find(b"</blockquote", head.end())
+        if end != -1 and doc.place(start) == "text" and _plain_markup(src, head.end(), end):
+            spans.append((start, end))
     return spans
+
+
+def _plain_markup(src: bytes, pos: int, end: int) -> bool:
+    """True if src[pos:end] is markup whose elements all close inside it (see `_embed_spans`)."""
+    opened: dict[bytes, int] = {}
+    while True:
+        pos = src.find(b"<", pos, end)
+        if pos == -1:
+            return True
+        nxt = src[pos + 1:pos + 2]
+        if nxt == b"/":
+            m = _END_TAG.match(src, pos)
+            if not m or m.end() > end:
+                return False
+            name = m.group(1).lower()
+            if name in _UNSURE_IN_SPAN or not opened.get(name):
+                return False
+            opened[name] -= 1
+        elif nxt.isalpha():
+            m = _START_TAG.match(src, pos)
+            if not m or m.end() > end:
+                return False
+            name = m.group(1).lower()
+            if name in _UNSURE_IN_SPAN:
+                return False
+            if name not in _VOID:
+                opened[name] = opened.get(name, 0) + 1
+        elif nxt in (b"!", b"?"):
+            return False  # a comment, a doctype or a processing instruction
+        else:
+            m = None  # a "<" in text
+        pos = m.end() if m else pos + 1
 
 
 def _valid_id(tweet_id: str) -> bool:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from lxml import etree
 
 from archiver.models import Embed
+from archiver.platforms import meta
 from archiver.platforms.base import Detected
 
 if TYPE_CHECKING:
@@ -51,37 +52,24 @@ _IN_TEXT = re.compile(
 )
 
 _MARKER = b"youtu"  # in every host above, in amp-youtube and lite-youtube
-# Posts inside another platform's embed belong to that post (its text, its card), not to the article.
-_NOT_IN_EMBED = (
-    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
-    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
-    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
-    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
+# The one literal's hits say what the page holds (`meta.read_signs`): a video URL, or the start of
+# an <amp-youtube> / <lite-youtube> element; a channel link in the header calls for no tree query.
+_SIGNS: meta.Signs = ((_MARKER, meta.regex_sign(re.compile(
+    rb"(?P<url>youtu(?:be(?:-nocookie)?\.com(?:/|%2F)(?:watch|embed|shorts|live|v|e)\b|\.be(?:/|%2F)[A-Za-z0-9_-]))"
+    rb"|(?<=<amp-)(?P<amp>youtube)|(?<=<lite-)(?P<lite>youtube)", re.I))),)
+_MARKUP_PARTS: meta.MarkupParts = (
+    ("amp", "//amp-youtube[@data-videoid]"),
+    ("lite", "//lite-youtube[@videoid]"),
 )
-# Prose only: not a link's own text (the href decides), not scripts, styles or the head.
-_PROSE = ("[not(ancestor::*[self::a[@href] or self::script or self::style or self::textarea or self::title"
-          " or self::head or self::noscript or self::template])]")
-# Parts of one union query. Each full-tree scan costs a good fraction of the parse on a big page, so a
-# part runs only when the raw page calls for it: markup parts when their tag's literal occurs, URL
-# parts when a raw hit that starts a video URL sits where they look (`_url_kinds`). A channel link
-# in the site's header starts none, so most pages pay a few bytes.find() calls.
-_MARKUP_PARTS: tuple[tuple[tuple[bytes, ...], str], ...] = (
-    ((b"<amp-youtube",), "//amp-youtube[@data-videoid]"),
-    ((b"<lite-youtube",), "//lite-youtube[@videoid]"),
-)
-_URL_PARTS: tuple[tuple[frozenset[str], str], ...] = (
+_URL_PARTS: meta.UrlParts = (
     (frozenset({"iframe", "unknown"}),
      "//iframe[contains(@src, 'youtu') or contains(@data-src, 'youtu') or contains(@data-lazy-src, 'youtu')]"
-     + _NOT_IN_EMBED),
+     + meta.NOT_IN_EMBED),
     (frozenset({"tag", "unknown"}),
-     "//embed[contains(@src, 'youtu')]" + _NOT_IN_EMBED + " | //object[contains(@data, 'youtu')]" + _NOT_IN_EMBED),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'youtu')]" + _NOT_IN_EMBED),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'youtu')]" + _PROSE + _NOT_IN_EMBED),
-)
-# A raw hit of the marker that starts a video URL (percent-encoded inside a proxy's query too).
-_URL_MARKERS: tuple[tuple[bytes, re.Pattern], ...] = (
-    (_MARKER, re.compile(rb"youtu(?:be(?:-nocookie)?\.com(?:/|%2F)(?:watch|embed|shorts|live|v|e)\b"
-                         rb"|\.be(?:/|%2F)[A-Za-z0-9_-])", re.I)),
+     "//embed[contains(@src, 'youtu')]" + meta.NOT_IN_EMBED
+     + " | //object[contains(@data, 'youtu')]" + meta.NOT_IN_EMBED),
+    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'youtu')]" + meta.NOT_IN_EMBED),
+    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'youtu')]" + meta.PROSE + meta.NOT_IN_EMBED),
 )
 _QUERIES: dict[str, etree.XPath] = {}
 
@@ -122,7 +110,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(_MARKER):
+    if not exhaustive and not doc.hits(_MARKER):
         return []  # no YouTube anywhere in the raw page: no tree query at all
     found: list[Detected] = []
     for node in _candidates(doc, exhaustive):
@@ -136,30 +124,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    """One union query of the parts the raw page calls for, in document order."""
-    kinds = {"unknown"} if exhaustive else _url_kinds(doc, _URL_MARKERS)
-    parts = [xpath for markers, xpath in _MARKUP_PARTS if exhaustive or doc.has(*markers)]
-    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
-    if not parts:
-        return []
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
-
-
-def _url_kinds(doc: Document, markers: tuple[tuple[bytes, re.Pattern], ...]) -> set[str]:
-    """Where raw hits that start a post URL sit (`Document.where` kinds); the other hits of the
-    marker are left out as `outside` spans. An entity-escaped URL cannot be told: it counts."""
-    kinds: set[str] = set()
-    src = doc.source
-    for marker, starts_post in markers:
-        hits = doc.hits(marker)
-        others = [(p, p + 1) for p in hits if not starts_post.match(src, p) and b"&#" not in src[p:p + 64]]
-        if len(others) < len(hits):
-            kinds |= doc.where(marker, outside=others)
-    return kinds
+    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], video_id: str | None, form: str, context: str) -> None:
