@@ -325,11 +325,13 @@ class Scheduler:
     HOSTS_TTL = 2.0  # seconds a list of hosts with due rows is trusted
     # Articles of one host in progress at once, beyond its request slots: the others are past
     # their own host (embeds, media) while a new one starts there, so the host stays busy.
-    EXTRA_PER_HOST = 100
+    EXTRA_PER_HOST = 3
 
-    def __init__(self, frontier: Frontier, gate: HostGate, *, stop: threading.Event, pass_wait: float):
+    def __init__(self, frontier: Frontier, gate: HostGate, *, stop: threading.Event, pass_wait: float,
+                 budget: int = 8):
         self.frontier = frontier
         self.gate = gate
+        self.budget = budget  # requests in flight over all hosts before no new article starts
         self.stop = stop
         self.pass_wait = pass_wait
         self.active: dict[str, int] = {}  # articles in progress per host
@@ -389,6 +391,8 @@ class Scheduler:
             self._hosts_at = now
 
     def _pick(self, owner: str) -> Optional[Item]:
+        if self.gate.in_flight() >= self.budget:
+            return None  # enough requests going; a release will wake us
         self._refresh()
         ready = []
         for host in self._hosts:
@@ -425,7 +429,15 @@ class Scheduler:
 
 
 class Crawler:
-    """One archive's crawl: passes over its frontier with a pool of workers."""
+    """One archive's crawl: passes over its frontier with a pool of workers.
+
+    `workers` bounds the requests in flight over all hosts, not the threads: an article whose
+    fetches wait behind a busy host (a rate-limited embed API, say) holds a thread but no
+    request, and new articles start on idle hosts meanwhile, up to THREADS_PER_WORKER times
+    `workers` articles in progress. So one slow host does not stall a crawl of the others.
+    """
+
+    THREADS_PER_WORKER = 4
 
     def __init__(self, archive: Archive, options: CrawlOptions, *, progress: Optional[Progress] = None,
                  stop: Optional[threading.Event] = None, frontier: Optional[Frontier] = None):
@@ -475,9 +487,10 @@ class Crawler:
         self.frontier.add([NewURL(u, host_of(u), kind="seed", via="seeds") for u in dict.fromkeys(seeds)],
                           pass_id=pass_id, recapture_before=cutoff)
 
-        self.scheduler = Scheduler(self.frontier, self.gate, stop=self.stop, pass_wait=opts.pass_wait)
+        self.scheduler = Scheduler(self.frontier, self.gate, stop=self.stop, pass_wait=opts.pass_wait,
+                                   budget=max(1, opts.workers))
         workers = [threading.Thread(target=self._work, name=f"crawl-{i}", daemon=True)
-                   for i in range(max(1, opts.workers))]
+                   for i in range(max(1, opts.workers) * self.THREADS_PER_WORKER)]
         for w in workers:
             w.start()
         try:

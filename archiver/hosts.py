@@ -68,6 +68,7 @@ class HostGate:
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
         self._listeners: list[Callable[[str], None]] = []
+        self._in_flight = 0  # over all hosts
 
     def _host(self, host: str) -> _Host:
         with self._lock:
@@ -112,6 +113,8 @@ class HostGate:
             finally:
                 state.waiting -= 1
             state.in_flight += 1
+            with self._lock:
+                self._in_flight += 1
             gap = state.delay if state.delay is not None else self.delay
             state.next_start = max(state.next_start, time.monotonic() + gap)
 
@@ -119,6 +122,8 @@ class HostGate:
         state = self._host(host)
         with state.cond:
             state.in_flight -= 1
+            with self._lock:
+                self._in_flight -= 1
             state.failures = 0 if ok else state.failures + 1
             state.worst = max(state.worst, state.failures)
             if not ok and self.backoff_base > 0:
@@ -151,6 +156,11 @@ class HostGate:
             if state.in_flight >= self.slots(host):
                 return max(0.0, left, 0.001)
             return max(0.0, left)
+
+    def in_flight(self) -> int:
+        """Requests in flight now, all hosts together."""
+        with self._lock:
+            return self._in_flight
 
     def idle(self, host: str) -> bool:
         """Ready now (`ready_in == 0`) and nobody queued for it: a scheduler may start new work

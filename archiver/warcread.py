@@ -1,6 +1,6 @@
 """Reading any tool's WARC (and ARC) files into index rows, on top of `archiver.verify`'s reader.
 
-`archive.verify` already reads WARC files the careful way: gzip members parsed by hand (exact
+`archiver.verify` already reads WARC files the careful way: gzip members parsed by hand (exact
 member offsets even past damage), records framed by Content-Length, every problem reported with
 its file and offset, never an exception. `archiver import` and `archiver reindex` need the same
 reading plus what an index row holds, so this module drives that reader (`_FileScan`) and turns
@@ -14,8 +14,9 @@ what it saw into `RecordRef`s instead of writing a second one. What is added her
 * `scan`: one pass over one file, giving its records with everything an index row needs, the
   problems and notes (as `verify_file` words them), the file's size and sha256, and, for
   callers that ask (`keep`/`on_record`), payloads of chosen records.
-* `reframe`: a copy of a file whose gzip members hold several records (a whole-file gzip) with
-  one member per record, record bytes unchanged: otherwise no offset can address a record.
+* `reframe`: a copy of a file that is not one gzip member per record (uncompressed, a whole-file
+  gzip, damaged) holding its readable records one per member, record bytes unchanged: otherwise
+  no index offset can address one record of it.
 """
 
 from __future__ import annotations

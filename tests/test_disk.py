@@ -281,7 +281,7 @@ def test_killed_mid_transfer_then_recovered(web, tmp_path):
 
 def test_second_process_on_the_same_archive_is_refused(web, tmp_path):
     TwitterWorld(web, [SEED])
-    serve(web, SMALL, SEED_BLOCKQUOTE, drip=0.02, drip_size=64)  # ~10 kB page: a few seconds
+    serve(web, SMALL, SEED_BLOCKQUOTE, drip=0.05, drip_size=16)  # ~2 kB page: several seconds
     serve(web, THIRD, "<p>nothing cited</p>")
     archive = tmp_path / "a"
     first = start(web, "capture", SMALL, "--archive", str(archive), "--no-requisites")
