@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import re
 import socket
 import threading
@@ -185,7 +186,9 @@ class AssetCache:
     post links the same WARC records; its body if one was read). A news site's CSS and logo,
     and the embed scripts every tweet loads, would otherwise be fetched once per article: more
     load on the site than the articles themselves. Pages, feeds, API answers and failures are
-    never served from here. Everything else is the wrapped Fetcher's.
+    never served from here. Two threads asking for the same URL at once: the second waits for
+    the first's answer (and uses it if it is such an asset). Everything else is the wrapped
+    Fetcher's.
     """
 
     MAX_ENTRIES = 20_000
@@ -195,6 +198,7 @@ class AssetCache:
         self._fetcher = fetcher
         self._lock = threading.Lock()
         self._known: dict[str, FetchResult] = {}
+        self._fetching: dict[str, threading.Event] = {}
         self.saved = 0  # requests not sent this pass
 
     def __getattr__(self, name: str):
@@ -206,23 +210,35 @@ class AssetCache:
             self.saved = 0
 
     def fetch(self, url: str, **kwargs) -> FetchResult:
-        plain = set(kwargs) <= {"want_body"}  # redirects followed, no extra headers: a plain GET
+        if not set(kwargs) <= {"want_body"}:  # extra headers, no redirects...: not a plain GET
+            return self._fetcher.fetch(url, **kwargs)
         want = kwargs.get("want_body", True)
-        if plain:
+        while True:
             with self._lock:
                 hit = self._known.get(url)
-            if hit is not None and (hit.body is not None or not (want(hit) if callable(want) else want)):
-                with self._lock:
+                if hit is not None and (hit.body is not None or not (want(hit) if callable(want) else want)):
                     self.saved += 1
-                return replace(hit, records=list(hit.records), redirects=list(hit.redirects))
-        res = self._fetcher.fetch(url, **kwargs)
-        ctype = (res.content_type or "").lower()
-        if plain and res.ok and res.status == 200 and any(t in ctype for t in _STATIC_TYPES):
-            keep = res if res.body is None or len(res.body) <= self.MAX_BODY else replace(res, body=None)
+                    return replace(hit, records=list(hit.records), redirects=list(hit.redirects))
+                busy = self._fetching.get(url)
+                if busy is None:
+                    done = self._fetching[url] = threading.Event()
+                    break
+            busy.wait()
+            if self._known.get(url) is None:  # not an asset (or it failed): our own request
+                return self._fetcher.fetch(url, **kwargs)
+        try:
+            res = self._fetcher.fetch(url, **kwargs)
+            ctype = (res.content_type or "").lower()
+            if res.ok and res.status == 200 and any(t in ctype for t in _STATIC_TYPES):
+                keep = res if res.body is None or len(res.body) <= self.MAX_BODY else replace(res, body=None)
+                with self._lock:
+                    if len(self._known) < self.MAX_ENTRIES:
+                        self._known[url] = keep
+            return res
+        finally:
             with self._lock:
-                if len(self._known) < self.MAX_ENTRIES:
-                    self._known[url] = keep
-        return res
+                del self._fetching[url]
+            done.set()
 
 
 # --- one pass's numbers -----------------------------------------------------------------------
@@ -320,24 +336,31 @@ def warc_bytes(warc_dir: Path) -> int:
 
 
 class Scheduler:
-    """Hands each worker the next due URL of a host ready to take a request."""
+    """Hands the next due URL of a ready host to an idle worker; runs in the pass's main thread.
+
+    One dispatcher, so wake-ups (a gate slot freed, an article finished, rows queued) wake one
+    thread, not every idle worker. Workers take items from `tasks` (None: the pass is over).
+    """
 
     HOSTS_TTL = 2.0  # seconds a list of hosts with due rows is trusted
     # Articles of one host in progress at once, beyond its request slots: the others are past
     # their own host (embeds, media) while a new one starts there, so the host stays busy.
     EXTRA_PER_HOST = 3
+    TICK = 0.25  # the dispatcher looks (and the progress display refreshes) at least this often
 
     def __init__(self, frontier: Frontier, gate: HostGate, *, stop: threading.Event, pass_wait: float,
-                 budget: int = 8):
+                 budget: int = 8, threads: int = 32, owner: str = "local"):
         self.frontier = frontier
         self.gate = gate
-        self.budget = budget  # requests in flight over all hosts before no new article starts
+        self.budget = budget  # articles in progress, not counting those waiting for a host
         self.stop = stop
         self.pass_wait = pass_wait
+        self.owner = owner
+        self.threads = threads
+        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
         self.active: dict[str, int] = {}  # articles in progress per host
         self.running = 0
-        self.finished = False
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # running and active: the dispatcher and finishing workers
         self._poke = threading.Event()
         self._hosts: list[str] = []
         self._hosts_at = float("-inf")
@@ -352,24 +375,28 @@ class Scheduler:
     def limit(self, host: str) -> int:
         return self.gate.slots(host) + self.EXTRA_PER_HOST
 
-    def next(self, owner: str) -> Optional[Item]:
-        """The next item for a worker, or None when the pass is over (or stopping)."""
-        while True:
-            if self.stop.is_set() or self.finished:
-                return None
-            with self._lock:
+    def dispatch(self, on_tick: Optional[Callable[[], None]] = None) -> None:
+        """Hand out items until the pass is over or `stop` is set; then release the workers."""
+        try:
+            while not self.stop.is_set():
                 self._poke.clear()  # before looking: a wake-up from now on is not lost
-                item = self._pick(owner)
-                if item is not None:
-                    return item
+                while self.running < self.threads:
+                    item = self._pick()
+                    if item is None:
+                        break
+                    self.tasks.put(item)
                 timeout = self._idle()
                 if timeout is None:
-                    self.finished = True
-                    self._poke.set()
-                    return None
-            self._poke.wait(timeout)
+                    break
+                if on_tick:
+                    on_tick()
+                self._poke.wait(min(timeout, self.TICK))
+        finally:
+            for _ in range(self.threads):
+                self.tasks.put(None)
 
     def done(self, item: Item) -> None:
+        """A worker settled `item`."""
         with self._lock:
             self.running -= 1
             left = self.active.get(item.host, 1) - 1
@@ -377,7 +404,7 @@ class Scheduler:
                 self.active[item.host] = left
             else:
                 self.active.pop(item.host, None)
-            self._hosts_at = float("-inf")
+        self._hosts_at = float("-inf")
         self._poke.set()
 
     def hosts_now(self) -> list[str]:
@@ -390,39 +417,45 @@ class Scheduler:
             self._hosts = self.frontier.due_hosts()
             self._hosts_at = now
 
-    def _pick(self, owner: str) -> Optional[Item]:
-        if self.gate.in_flight() >= self.budget:
-            return None  # enough requests going; a release will wake us
+    def _pick(self) -> Optional[Item]:
+        if self.running - self.gate.waiting() >= self.budget:
+            return None  # enough articles making progress; a release or a finish wakes us
         self._refresh()
+        with self._lock:
+            active = dict(self.active)
         ready = []
         for host in self._hosts:
-            n = self.active.get(host, 0)
+            n = active.get(host, 0)
             if n < self.limit(host) and self.gate.idle(host):
                 ready.append((n, self._last_pick.get(host, 0.0), host))
         ready.sort()
         for n, _, host in ready:
-            item = self.frontier.claim(host, owner=owner)
+            item = self.frontier.claim(host, owner=self.owner)
             if item is not None:
                 self._last_pick[host] = time.monotonic()
-                self.active[host] = n + 1
-                self.running += 1
+                with self._lock:
+                    self.active[host] = self.active.get(host, 0) + 1
+                    self.running += 1
                 return item
-            self._hosts.remove(host)  # nothing due there after all (another worker took it)
+            self._hosts.remove(host)  # nothing due there after all
         return None
 
     def _idle(self) -> Optional[float]:
         """Seconds to sleep before looking again; None when the pass is over."""
         if self.running == 0:
             self._refresh(force=True)
-        waits = [self.gate.ready_in(h) for h in self._hosts if self.active.get(h, 0) < self.limit(h)]
+        with self._lock:
+            active = dict(self.active)
+        waits = [self.gate.ready_in(h) for h in self._hosts if active.get(h, 0) < self.limit(h)]
         soonest = min(waits) if waits else None  # a host with due rows becomes ready
-        nd = self.frontier.next_due()
-        if nd is not None and nd > time.time():
-            later = nd - time.time()
-            soonest = later if soonest is None else min(soonest, later)
+        if self.running == 0 or not waits:
+            nd = self.frontier.next_due()
+            if nd is not None and nd > time.time():
+                later = nd - time.time()
+                soonest = later if soonest is None else min(soonest, later)
         if self.running == 0 and (soonest is None or soonest > self.pass_wait):
             return None
-        return min(max(soonest if soonest is not None else 1.0, 0.005), 1.0)
+        return max(soonest if soonest is not None else 1.0, 0.005)
 
 
 # --- the crawler --------------------------------------------------------------------------------
@@ -431,10 +464,11 @@ class Scheduler:
 class Crawler:
     """One archive's crawl: passes over its frontier with a pool of workers.
 
-    `workers` bounds the requests in flight over all hosts, not the threads: an article whose
-    fetches wait behind a busy host (a rate-limited embed API, say) holds a thread but no
-    request, and new articles start on idle hosts meanwhile, up to THREADS_PER_WORKER times
-    `workers` articles in progress. So one slow host does not stall a crawl of the others.
+    `workers` bounds the articles making progress, not the threads: an article whose fetches
+    wait behind a busy host (a rate-limited embed API, say) holds a thread, but new articles
+    start on idle hosts meanwhile, up to THREADS_PER_WORKER times `workers` articles in
+    progress. So one slow host does not stall a crawl of the others. (Waiting fetch threads
+    are what the gate can count; an article with several waiting counts as several.)
     """
 
     THREADS_PER_WORKER = 4
@@ -487,18 +521,20 @@ class Crawler:
         self.frontier.add([NewURL(u, host_of(u), kind="seed", via="seeds") for u in dict.fromkeys(seeds)],
                           pass_id=pass_id, recapture_before=cutoff)
 
-        self.scheduler = Scheduler(self.frontier, self.gate, stop=self.stop, pass_wait=opts.pass_wait,
-                                   budget=max(1, opts.workers))
-        workers = [threading.Thread(target=self._work, name=f"crawl-{i}", daemon=True)
-                   for i in range(max(1, opts.workers) * self.THREADS_PER_WORKER)]
+        threads = max(1, opts.workers) * self.THREADS_PER_WORKER
+        self.scheduler = sched = Scheduler(self.frontier, self.gate, stop=self.stop, pass_wait=opts.pass_wait,
+                                           budget=max(1, opts.workers), threads=threads, owner=_owner())
+        workers = [threading.Thread(target=self._work, name=f"crawl-{i}", daemon=True) for i in range(threads)]
         for w in workers:
             w.start()
+        tick = (lambda: self.progress.show(self.snapshot())) if self.progress else None
         try:
-            while any(w.is_alive() for w in workers):
+            sched.dispatch(on_tick=tick)
+            while any(w.is_alive() for w in workers):  # the articles in progress finish
                 for w in workers:
                     w.join(timeout=0.25)
-                    if self.progress:
-                        self.progress.show(self.snapshot())
+                    if tick:
+                        tick()
         finally:
             stats.stopped = self.stop.is_set()
         state = "interrupted" if self.stop.is_set() else "finished"
@@ -544,11 +580,10 @@ class Crawler:
     # -- workers -------------------------------------------------------------------------------
 
     def _work(self) -> None:
-        owner = f"{_owner()}:{threading.current_thread().name}"
         sched = self.scheduler
         assert sched is not None
         while True:
-            item = sched.next(owner)
+            item = sched.tasks.get()
             if item is None:
                 return
             try:

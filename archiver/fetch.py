@@ -9,8 +9,8 @@ What is stored, and how it differs from the bytes on the wire:
 * body: bytes as received, Content-Encoding kept. A chunked body is stored de-chunked, its
   `Transfer-Encoding` header renamed `X-Archiver-Transfer-Encoding` and a `Content-Length`
   of the stored bytes added, so `warcio check` and the WARC spec agree on its digest.
-* request: rebuilt from what requests sent (origin-form request line, Host first); Cookie,
-  Authorization and Proxy-Authorization are left out unless `record_credentials`.
+* request: rebuilt from what requests sent (origin-form request line, Host first); Cookie and
+  Authorization are left out unless `record_credentials`, Proxy-Authorization always.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+# Meant for the proxy, not the origin: never in a request record, even with `record_credentials`.
+PROXY_HEADERS = frozenset({"proxy-authorization"})
 CHUNK = 1 << 20
 # Bodies handed to parsers (pages, JSON, CSS) are decoded up to this size, streamed from the spool:
 # a gzip bomb stops here, and the encoded body is never held whole. Several fetches decode at once
@@ -642,9 +644,10 @@ class Fetcher:
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
-        lines = [f"{req.method} {target} HTTP/1.1", f"Host: {parts.netloc}"]
+        # Host as sent: a URL's user:password@ became an Authorization header, never part of Host.
+        lines = [f"{req.method} {target} HTTP/1.1", f"Host: {parts.netloc.rpartition('@')[2]}"]
         for k, v in req.headers.items():
-            if k.lower() == "host":
+            if k.lower() == "host" or k.lower() in PROXY_HEADERS:
                 continue
             if k.lower() in CREDENTIAL_HEADERS and not self.config.record_credentials:
                 continue

@@ -68,7 +68,7 @@ class HostGate:
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
         self._listeners: list[Callable[[str], None]] = []
-        self._in_flight = 0  # over all hosts
+        self._waiting = 0  # threads blocked in acquire(), over all hosts
 
     def _host(self, host: str) -> _Host:
         with self._lock:
@@ -101,6 +101,8 @@ class HostGate:
         state = self._host(host)
         with state.cond:
             state.waiting += 1
+            with self._lock:
+                self._waiting += 1
             try:
                 while True:
                     now = time.monotonic()
@@ -112,9 +114,9 @@ class HostGate:
                     state.cond.wait(timeout=wait if wait > 0 else None)
             finally:
                 state.waiting -= 1
+                with self._lock:
+                    self._waiting -= 1
             state.in_flight += 1
-            with self._lock:
-                self._in_flight += 1
             gap = state.delay if state.delay is not None else self.delay
             state.next_start = max(state.next_start, time.monotonic() + gap)
 
@@ -122,8 +124,6 @@ class HostGate:
         state = self._host(host)
         with state.cond:
             state.in_flight -= 1
-            with self._lock:
-                self._in_flight -= 1
             state.failures = 0 if ok else state.failures + 1
             state.worst = max(state.worst, state.failures)
             if not ok and self.backoff_base > 0:
@@ -157,10 +157,10 @@ class HostGate:
                 return max(0.0, left, 0.001)
             return max(0.0, left)
 
-    def in_flight(self) -> int:
-        """Requests in flight now, all hosts together."""
+    def waiting(self) -> int:
+        """Threads waiting for a host now, all hosts together."""
         with self._lock:
-            return self._in_flight
+            return self._waiting
 
     def idle(self, host: str) -> bool:
         """Ready now (`ready_in == 0`) and nobody queued for it: a scheduler may start new work

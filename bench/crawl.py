@@ -1,6 +1,6 @@
 """Crawl throughput on the fixture news sites, against wget and against the politeness bound.
 
-    python3 bench/crawl.py [--articles 200] [--latency 0.1] [--workers 8] [--skip-wget]
+    python3 bench/crawl.py [--articles 200] [--latency 0.1] [--workers 8] [--repeat 3] [--skip-wget]
 
 The fixture web (tests/fixtureweb.py, a local HTTPS forward proxy answering for every host)
 serves the four sites of tests/newssite.py: a feed, an Atom feed, a sitemap index with a news
@@ -10,7 +10,9 @@ a tweet, and `--latency` seconds before every response (100 ms by default: a dis
 Three figures:
 
 * `archiver crawl` on the seeds file: wall time from process start to exit (Python start-up,
-  robots.txt, listings, articles, their requisites and posts, index commits included).
+  robots.txt, listings, articles, their requisites and posts, index commits included), the
+  median of `--repeat` runs on fresh archives; and its crawl phase, from the first request the
+  server saw to the end of the last response (start-up and shutdown left out).
 * wget: `wget --warc-file ... --page-requisites -i urls.txt` through the same proxy, on the
   article URLs the crawl captured: it fetches one URL after the other, as it always does.
   It does strictly less work (no feeds, no robots.txt, no tweets), so the ratio is conservative.
@@ -18,13 +20,15 @@ Three figures:
   before the busiest host has answered all of its requests one after the other: that host's
   request count (from the server's own log of the crawl) times the latency.
 
-Targets (issue #5): at least 3x faster than wget, within 1.3x of the bound.
+Targets (issue #5): at least 3x faster than wget, within 1.3x of the bound. The machine is
+shared and small (2 cores, the fixture server in this process): figures move between runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import shutil
 import subprocess
 import sys
@@ -49,7 +53,9 @@ def env_for(web: FixtureWeb) -> dict[str, str]:
 
 
 def run_crawl(web: FixtureWeb, work: Path, seeds: Path, workers: int) -> tuple[float, subprocess.CompletedProcess]:
-    cmd = [sys.executable, "-m", "archiver", "-q", "crawl", str(seeds), "--archive", str(work / "archive"),
+    archive = work / "archive"
+    shutil.rmtree(archive, ignore_errors=True)
+    cmd = [sys.executable, "-m", "archiver", "-q", "crawl", str(seeds), "--archive", str(archive),
            "--workers", str(workers), "--json"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env_for(web), capture_output=True, text=True, cwd=ROOT)
@@ -72,6 +78,7 @@ def main() -> int:
     ap.add_argument("--articles", type=int, default=200)
     ap.add_argument("--latency", type=float, default=0.1, help="seconds before every response")
     ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=3, help="crawl runs (the median is reported)")
     ap.add_argument("--skip-wget", action="store_true")
     args = ap.parse_args()
 
@@ -82,24 +89,35 @@ def main() -> int:
             seeds = work / "seeds.txt"
             seeds.write_text(site.seeds_text())
 
-            ours, proc = run_crawl(web, work, seeds, args.workers)
-            if proc.returncode != 0:
-                print(proc.stderr[-3000:], file=sys.stderr)
-                print(f"archiver crawl exited {proc.returncode}", file=sys.stderr)
-                return 1
-            log = web.log
-            per_host = Counter(urlsplit(e.url).hostname for e in log)
-            busiest, busiest_n = per_host.most_common(1)[0]
+            runs = []
+            for _ in range(max(1, args.repeat)):
+                web.clear_log()
+                wall, proc = run_crawl(web, work, seeds, args.workers)
+                if proc.returncode != 0:
+                    print(proc.stderr[-3000:], file=sys.stderr)
+                    print(f"archiver crawl exited {proc.returncode}", file=sys.stderr)
+                    return 1
+                log = web.log
+                phase = max(e.end for e in log if e.end) - min(e.time for e in log)
+                per_host = Counter(urlsplit(e.url).hostname for e in log)
+                runs.append((wall, phase, per_host, len(log)))
+            walls = sorted(r[0] for r in runs)
+            ours = statistics.median(walls)
+            phase = statistics.median(r[1] for r in runs)
+            busiest, busiest_n = max((n, h) for r in runs for h, n in r[2].items())[::-1]
+            per_host = runs[-1][2]
             bound = busiest_n * args.latency
             captured = [s.url for s in site.allowed]
 
             print(f"fixture: {args.articles} articles on 4 news hosts ({len(captured)} allowed by robots.txt), "
                   f"{sum(1 for s in site.stories if s.tweet)} embedding tweets, {args.latency * 1000:.0f} ms per response")
-            print(f"archiver crawl --workers {args.workers}: {ours:6.2f} s  {len(log)} requests "
-                  f"({len(log) / ours:.1f}/s), {len(captured) / ours:.1f} articles/s")
+            print(f"archiver crawl --workers {args.workers}: {ours:6.2f} s wall (median of "
+                  f"{', '.join(f'{w:.2f}' for w in walls)}), crawl phase {phase:.2f} s; {runs[-1][3]} requests, "
+                  f"{len(captured) / ours:.1f} articles/s")
             print("  requests per host: " + ", ".join(f"{h} {n}" for h, n in per_host.most_common()))
             print(f"politeness bound: busiest host {busiest}: {busiest_n} requests x {args.latency * 1000:.0f} ms "
-                  f"= {bound:.2f} s   crawl / bound = {ours / bound:.2f}x (target <= 1.3x)")
+                  f"= {bound:.2f} s;  wall / bound = {ours / bound:.2f}x, crawl phase / bound = "
+                  f"{phase / bound:.2f}x (target <= 1.3x)")
 
             if args.skip_wget or not shutil.which("wget"):
                 print("wget: skipped")

@@ -499,9 +499,12 @@ def main() -> None:
     # Correctness on the same pages: tweet ids against the generator's ground truth.
     tp = fp = fn = 0
     platforms: Counter = Counter()
+    parsed: Counter = Counter()
     misses: list[str] = []
     for i, p in enumerate(pages):
-        result = extract.find_embeds(extract.parse_html(p.data, base_url=f"https://news.example/2024/03/03/story-{i}"))
+        doc = extract.parse_html(p.data, base_url=f"https://news.example/2024/03/03/story-{i}")
+        result = extract.find_embeds(doc)
+        parsed[p.kind] += getattr(doc, "parsed", True)  # the tree is built only when a detector needs it
         platforms.update(e.platform for e in result.embeds)
         got = tweet_ids(result)
         tp, fp, fn = tp + len(got & p.tweets), fp + len(got - p.tweets), fn + len(p.tweets - got)
@@ -512,6 +515,8 @@ def main() -> None:
     print(f"tweet ids: precision {precision:.4f}, recall {recall:.4f} ({tp + fn} expected); "
           f"embeds by platform: {dict(sorted(platforms.items()))}")
     print("\n".join(misses) if misses else "", end="\n" if misses else "")
+    print("pages whose tree was built by find_embeds: " + ", ".join(
+        f"{kind} {parsed[kind]}/{len(group)}" for kind, group in by_kind.items()))
 
     if args.detectors:
         detector_times(by_kind, args.rounds)

@@ -5,9 +5,10 @@
 with probability ``rate`` and, when it did, the second one too with probability ``again``; the
 fault is picked from ``sha256(seed, url, attempt)``, so a seed gives the same faults in the same
 places on every run, whatever the order requests arrive in. A third attempt is always served
-as the route says, so every injected fault is *transient*: an archiver with two retries must
-end up with the real answer. Which host stalls its first TLS handshake is decided the same way
-(per host: the URL is not known before the handshake).
+as the route says, so every injected fault is *transient*. Which host stalls its first TLS
+handshake is decided the same way (per host: the URL is not known before the handshake), and
+the URL that meets it may then meet two faulty answers: an archiver with three retries must end
+up with the real answer every time.
 
 The transient kinds (``TRANSIENT``), and what the wire sees:
 

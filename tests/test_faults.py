@@ -4,26 +4,34 @@ Part 1 runs the Fetcher against one fault at a time (the first attempt misbehave
 served properly) and checks what the WARC holds: how many records, which carry
 `WARC-Truncated` and with what value, which attempt's answer the FetchResult keeps.
 
-Part 2 (`test_fault_storm`) captures 20 articles (tweets with photos, videos and HLS, quotes
-and replies, t.co links, requisites) through `tests/chaos.py`: seed `STORM_SEED`, on every
-host. The mix injected, besides what `chaos.TRANSIENT` lists at random (429 with no
-Retry-After, with seconds and with an HTTP date; 500/502/503/504; a reset before and after
-the head; a body cut short; a Content-Length 1000 bytes too large then a close; a drip at a
-byte a second; a stalled TLS handshake on a host's first connection; on the first attempt of
-~30 % of URLs and the second of a third of those), is:
+Part 2 (`test_fault_storm`) captures 20 articles on 3 news sites (40 post snapshots of 32
+tweets: photos, MP4 and HLS-only videos, a quote, a reply, a t.co link; each site's
+stylesheets, fonts, images, script, icon; the embeds' widgets.js, Tweet.html and chunks)
+through `tests/chaos.py` with seed `STORM_SEED` (6 unless the environment says otherwise),
+on every host, with `--timeout 2 --max-time 1s --max-size 1MB --retries 3` and a 0.02 s backoff.
+The mix injected:
 
-* `length-less` on ~10 % of answers: a true Content-Length followed by a smuggled response;
+* at random (`Chaos(seed, rate=0.2)`): the first answer to ~20 % of URLs, and the second to a
+  third of those, is one of `chaos.TRANSIENT`: 429 with no Retry-After, with `Retry-After: 1`
+  and with an HTTP date; 503 with an HTTP date; 500, 502, 503, 504; a reset before the head and
+  one after it; a body cut at half its Content-Length; a Content-Length 1000 bytes too large
+  then a close; a drip at a byte a second (cut by --max-time); and ~30 % of hosts stall their
+  first TLS handshake. Seed 6 injects about 100 of these (every kind);
+* `length-less` on ~10 % of answers (about 65): a true Content-Length followed, on the same
+  keep-alive connection, by a complete smuggled HTTP response;
 * placed permanent faults, each with a truthful outcome the test knows: an article in a
   redirect loop and one behind a 50-hop chain (article failed), a gzip bomb as an article
-  (1000x: decoded only up to `fetch.DECODED_LIMIT`, its tweets still found), a gzip-bombed
-  stylesheet, a requisite image and a tweet video far larger than `--max-size` (cut,
-  `WARC-Truncated: length`, media not captured), photos in a redirect loop and a 50-hop chain,
-  a gzip-encoded avatar (stored as received, captured), a tweet whose both routes always answer
-  503 (failed), and deleted, protected, suspended and age-restricted tweets.
+  (128 MiB from 130 kB: decoded only up to `fetch.DECODED_LIMIT`, its tweets still found), a
+  gzip-bombed stylesheet, a requisite image and a tweet video far larger than `--max-size`
+  (cut, `WARC-Truncated: length`, media not captured), photos in a redirect loop and behind a
+  50-hop chain, a gzip-bombed avatar (stored as received, captured), a tweet whose routes always
+  answer 503 (failed), and deleted (two ways), protected, suspended and age-restricted tweets.
 
-The capture runs in a subprocess (`tests/chaos_capture.py`) so its peak RSS is its own
-(`os.wait4`). To reproduce a seed: `STORM_SEED=<n> python -m pytest tests/test_faults.py -k storm`;
-the faults it injected, URL by URL, are printed when the test fails (`Chaos.injected`).
+The capture runs in a grandchild process (`tests/chaos_capture.py`, the CLI's capture with a
+short backoff) so its peak RSS is its own (`os.wait4`; see `LAUNCHER`). To reproduce a seed:
+`STORM_SEED=<n> python -m pytest tests/test_faults.py -k storm -s` (prints the mix and the
+figures); when it fails, the message lists every fault injected, URL by URL and attempt by
+attempt (`Chaos.injected`), and the capture's log.
 """
 
 from __future__ import annotations
@@ -42,9 +50,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import fetch
+from archiver.cli import cli
 from archiver.config import Config
 from archiver.fetch import Fetcher, retry_after_seconds
 from archiver.warc import WarcSink
@@ -61,10 +71,11 @@ from chaos import (
     redirect_loop,
 )
 from fixtureweb import Response, repeat_bytes
-from twitterworld import FakeTweet, TwitterWorld, Video, add_news_site, article_page, media_bytes
+from twitterworld import SEED, SEED_BLOCKQUOTE, FakeTweet, TwitterWorld, Video, add_news_site, article_page, media_bytes
 from warcread import assert_valid_headers, warcio_check
 
 HOST = "https://faults.example"
+ARTICLE = "https://news.example/2019/10/14/isis-prisoners-escape"
 BODY = bytes(range(256)) * 40  # 10240 bytes, every byte value
 
 
@@ -355,8 +366,10 @@ STORM_SEED = int(os.environ.get("STORM_SEED", "6"))
 NEWS_HOSTS = ("news.example", "daily.example", "wire.example")
 SYNDICATION = "https://cdn.syndication.twimg.com/tweet-result"
 OEMBED = "https://publish.twitter.com/oembed"
-STORM_SETTINGS = dict(timeout=2.0, max_time=1.0, max_size=1_000_000, retries=2, backoff=0.02, retry_after_max=5.0)
+# Three retries: a URL may meet its host's stalled handshake, then two faulty answers.
+STORM_SETTINGS = dict(timeout=2.0, max_time=1.0, max_size=1_000_000, retries=3, backoff=0.02, retry_after_max=5.0)
 RSS_LIMIT = 300 * 2**20
+ARTICLE_IMAGE = 40_000
 TIME_LIMIT = 240  # seconds for the whole capture: the run must end, however the faults fall
 
 
@@ -416,7 +429,8 @@ def build_storm(web) -> Storm:
 
     for host in NEWS_HOSTS:
         add_news_site(web, host)
-        web.route(f"https://{host}/img/a", lambda r: Response(200, media_bytes(r.url, 3000),
+        # 40 kB: past one TLS record, so a smuggled tail can sit decrypted behind the body's end
+        web.route(f"https://{host}/img/a", lambda r: Response(200, media_bytes(r.url, ARTICLE_IMAGE),
                                                               [("Content-Type", "image/jpeg")]), prefix=True)
         web.route(f"https://{host}/static/bomb.css", lambda r: bomb_response(
             "text/css", b"body{background:url(/img/after-the-bomb.png)}\n"))
@@ -550,9 +564,12 @@ def test_fault_storm(web, tmp_path):
             if len(body) < int(promised):
                 assert truncated(rec) in ("disconnect", "length", "time"), rec["h"].get_header("WARC-Target-URI")
         url = rec["h"].get_header("WARC-Target-URI")
-        if http.get_statuscode() == "200" and truncated(rec) is None and urlsplit(url).hostname == "pbs.twimg.com" \
-                and url != storm_avatar(storm, url):
+        if http.get_statuscode() != "200" or truncated(rec) is not None:
+            continue
+        if urlsplit(url).hostname == "pbs.twimg.com" and url != storm_avatar(storm, url):
             assert body == media_bytes(urlsplit(url).path), url  # each record holds its own URL's bytes
+        if urlsplit(url).path.startswith("/img/a"):
+            assert body == media_bytes(url, ARTICLE_IMAGE), url
     truncations = Counter(truncated(r) for r in records if r["type"] == "response")
     assert truncations["length"] >= 2  # the huge video and the huge requisite
     assert len(chaos.injected) >= 50 and len(set(chaos.counts())) >= 12, chaos.counts()
@@ -577,3 +594,21 @@ def test_a_gallery_does_not_pile_up_in_memory(web, tmp_path):
     assert run["code"] == 0, run["stderr"]
     assert web.hits("https://news.example/gallery/") == 60
     assert run["rss"] < 200 * 2**20  # 300 MB of images went through
+
+
+def test_capture_summary_says_what_failed_and_why(web, tmp_path):
+    """`archiver capture` itself: the summary counts failures by kind."""
+    world = TwitterWorld(web, [SEED, DOWN])
+    web.route(SYNDICATION, lambda r: Response(503, b"down") if r.query.get("id") == DOWN.id else world.syndication(r))
+    web.route(OEMBED, lambda r: Response(503, b"down") if DOWN.id in r.query.get("url", "") else world.oembed(r))
+    redirect_loop(web, SEED.photo_url("EGxSeedPhoto1"))
+    web.add(ARTICLE, body=article_page(SEED_BLOCKQUOTE + blockquote(DOWN)),
+            headers=[("Content-Type", "text/html; charset=utf-8")])
+    web.add("https://news.example/gone", status=404, body=b"no such story")
+    result = CliRunner().invoke(cli, ["capture", ARTICLE, "https://news.example/gone", "--no-requisites",
+                                      "--retries", "1", "--archive", str(tmp_path / "a")], env=web.env())
+    assert result.exit_code == 1, result.output
+    assert "3 failed: 1 HTTP 404, 1 HTTP 503, 1 redirect loop" in result.stderr.splitlines(), result.stderr
+
+
+DOWN = FakeTweet(id="1183419470331486999", handle="DownWitness", name="Down Witness", text="always 503")

@@ -436,6 +436,7 @@ def test_nothing_written_outside_the_archive(web, tmp_path):
 # --- credentials ---------------------------------------------------------------------------------
 
 COOKIE_SECRET, BEARER_SECRET, PROXY_SECRET = "c00kieSecretValue", "b3arerSecretToken", "pr0xySecretPass"
+HEADER_SECRET = "pr0xyHeaderSecret"  # a Proxy-Authorization given with --header
 
 
 def secrets_found(texts: list[str], blobs: list[bytes], secrets: list[str]) -> list[str]:
@@ -469,7 +470,8 @@ def test_credentials_never_in_warcs_index_or_logs(web, tmp_path, how):
                    f".twimg.com\tTRUE\t/\tTRUE\t0\tsession\t{COOKIE_SECRET}\n")
     proxy = f"http://user:{PROXY_SECRET}@127.0.0.1:{web.port}"
     env = {**no_proxy_env(), "REQUESTS_CA_BUNDLE": web.ca_path}
-    args = ["--cookies", str(jar), "--header", f"Authorization: Bearer {BEARER_SECRET}"]
+    args = ["--cookies", str(jar), "--header", f"Authorization: Bearer {BEARER_SECRET}",
+            "--header", f"Proxy-Authorization: Basic {HEADER_SECRET}"]
     if how == "--proxy":
         args += ["--proxy", proxy]
     else:
@@ -486,7 +488,7 @@ def test_credentials_never_in_warcs_index_or_logs(web, tmp_path, how):
     assert web.hits("http://news.example/plain.png") == 1  # a plain-http request through the proxy too
     # and are nowhere in what the run wrote or said
     assert secrets_found([proc.stdout, proc.stderr], archive_bytes(archive),
-                         [COOKIE_SECRET, BEARER_SECRET, PROXY_SECRET]) == []
+                         [COOKIE_SECRET, BEARER_SECRET, PROXY_SECRET, HEADER_SECRET]) == []
     requests_ = [r for p in (archive / "warcs").glob("*.warc.gz") for r in read_records(p) if r["type"] == "request"]
     assert requests_ and all("Cookie" not in str(r["http"]) and "Authorization" not in str(r["http"])
                              for r in requests_)
@@ -500,6 +502,21 @@ def test_credentials_never_in_warcs_index_or_logs(web, tmp_path, how):
              if r["type"] == "request" and r["h"].get_header("WARC-Target-URI") == ARTICLE]
     assert any(COOKIE_SECRET in h and f"Bearer {BEARER_SECRET}" in h for h in heads)
     assert secrets_found([proc.stdout, proc.stderr], archive_bytes(archive2), [PROXY_SECRET]) == []
+    assert all("Proxy-Authorization" not in h for h in heads)
+
+
+def test_request_record_host_is_the_host_sent(web, tmp_path):
+    """A URL's user:password@ is sent as Authorization (left out), never as part of Host."""
+    url = ARTICLE.replace("https://", "https://reader:urlSecret@")
+    web.add(ARTICLE, body=article_page("<p>no posts</p>"), headers=[("Content-Type", "text/html; charset=utf-8")])
+    archive = tmp_path / "a"
+    result = run_capture(web, archive, url, "--no-requisites")
+    assert result.exit_code == 0, result.output
+    assert web.requests_to(ARTICLE)[0].headers["Authorization"] == "Basic " + base64.b64encode(
+        b"reader:urlSecret").decode()
+    (req,) = [r for p in (archive / "warcs").glob("*.warc.gz") for r in read_records(p) if r["type"] == "request"]
+    assert req["http"].get_header("Host") == "news.example"
+    assert "urlSecret" not in str(req["http"]) and "Authorization" not in str(req["http"])
 
 
 def test_proxy_password_never_echoed_in_errors(web, tmp_path):
