@@ -17,7 +17,7 @@ The mix injected:
   one after it; a body cut at half its Content-Length; a Content-Length 1000 bytes too large
   then a close; a drip at a byte a second (cut by --max-time); and ~30 % of hosts stall their
   first TLS handshake. Seed 6 injects about 100 of these (every kind);
-* `length-less` on ~10 % of answers (about 65): a true Content-Length followed, on the same
+* `length-less` on ~10 % of answers (about 70): a true Content-Length followed, on the same
   keep-alive connection, by a complete smuggled HTTP response;
 * placed permanent faults, each with a truthful outcome the test knows: an article in a
   redirect loop and one behind a 50-hop chain (article failed), a gzip bomb as an article

@@ -106,6 +106,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     `exhaustive=True` runs every tree query whatever the raw markers say: slower, same answer;
     tests use it to check the shortcuts.
     """
+    doc.hits(_ROOT, ci=True)  # first: the family's markers below are read off its hits
     scan = _Scan(doc)
     scan.found.extend(Profile(name, url) for url in _timelines(doc))
     for node in (_exhaustive_candidates(doc) if exhaustive else _candidates(doc)):
@@ -150,7 +151,6 @@ _QUERIES: dict[str, etree.XPath] = {}
 
 def _candidates(doc: Document) -> list:
     """Run the union of the query parts this page's raw markers call for (nothing if none)."""
-    doc.hits(_ROOT, ci=True)  # first: the family's markers below are read off its hits
     widgets = _widgets(doc)
     classes = widgets[b"tweet"] + widgets[b"video"]
     parts = []
