@@ -25,7 +25,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root = logging.getLogger("archiver")
     root.handlers[:] = [handler]
     root.setLevel(level)
-    root.propagate = False
+    # propagation stays on: a host program (or pytest's caplog) may listen on the root logger
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

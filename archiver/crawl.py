@@ -172,6 +172,11 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
+def iso(epoch: Optional[float]) -> Optional[str]:
+    """Unix seconds (the frontier's scheduling times) as ISO 8601 UTC, for people and JSON."""
+    return None if epoch is None else timestamp(datetime.fromtimestamp(epoch, timezone.utc))
+
+
 # --- static assets, once a pass ----------------------------------------------------------------
 
 _STATIC_TYPES = ("text/css", "javascript", "ecmascript", "font/", "image/", "application/font",
@@ -491,6 +496,7 @@ class Crawler:
                                   unavailable_retry=min(options.retry_wait, 3600.0))
         self.stats: Optional[PassStats] = None
         self.scheduler: Optional[Scheduler] = None
+        self.fatal: Optional[StorageError] = None  # the archive cannot be written: the crawl stops
         self.assets = AssetCache(archive.fetcher)
         archive.fetcher = self.assets  # type: ignore[assignment] # articles, their embeds, everything
         self._counts: dict = {}
@@ -544,7 +550,7 @@ class Crawler:
                 self.frontier.postpone(b["host"], time.time() + b["seconds"])
         counts = self.frontier.counts()
         left = {"queued": counts["by_state"]["queued"] + counts["retrying"],
-                "in_progress": counts["by_state"]["in_progress"], "next_due_at": counts["next_due_at"]}
+                "in_progress": counts["by_state"]["in_progress"], "next_due_at": iso(counts["next_due_at"])}
         summary = stats.summary(state=state, left=left, backed_off=backed_off)
         self.frontier.finish_run(run, state=state, summary=summary)
         if self.progress:
@@ -600,8 +606,6 @@ class Crawler:
                 self._fail(item, f"crawler error: {type(exc).__name__}: {exc}", transient=True)
             finally:
                 sched.done(item)
-
-    fatal: Optional[StorageError] = None
 
     def _settle(self, item: Item, state: str, **facts) -> None:
         self.frontier.settle(item, state, **facts)
@@ -806,13 +810,17 @@ def crawl_status(archive_dir: Path, *, runs: int = 5) -> dict:
     if not index_path.is_file():
         raise UsageError(f"no archive index at {index_path}")
     with Index(index_path) as index:
+        frontier = index.frontier_counts()
+        for key in ("next_retry_at", "next_due_at"):
+            frontier[key] = iso(frontier[key])
+        hosts = [{**h, "next_at": iso(h["next_at"])} for h in index.frontier_hosts()]
         return {
             "archive": str(archive_dir),
             "running": _locked(archive_dir / ".lock"),
-            "frontier": index.frontier_counts(),
+            "frontier": frontier,
             "failures": index.frontier_reasons("failed"),
             "blocked": index.frontier_reasons("blocked"),
-            "hosts": index.frontier_hosts(),
+            "hosts": hosts,
             "runs": index.runs(runs),
         }
 

@@ -13,7 +13,7 @@ import shutil
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import IO, Optional
 
 from archiver.models import STATUSES
@@ -39,12 +39,11 @@ def human_seconds(s: Optional[float]) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
-def when(epoch: Optional[float]) -> str:
-    """A unix time as ISO 8601 UTC, with how far from now."""
-    if epoch is None:
+def when(iso: Optional[str]) -> str:
+    """An ISO 8601 UTC time, with how far from now."""
+    if not iso:
         return "-"
-    iso = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    delta = epoch - time.time()
+    delta = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() - time.time()
     return f"{iso} (in {human_seconds(delta)})" if delta > 0 else f"{iso} (due)"
 
 
@@ -133,7 +132,7 @@ class Progress:
         self.every = every if not self.tty else refresh
         self._last = 0.0
         self._shown = ""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a signal handler may print mid-redraw
 
     def show(self, snap: dict, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -533,3 +533,62 @@ def test_usage_errors_exit_2(web, tmp_path):
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 2 and "no archive index" in proc.stderr
     assert not web.log
+
+
+# --- incremental -------------------------------------------------------------------------------------
+
+
+def test_articles_already_archived_are_not_fetched_until_recapture_after(web, tmp_path):
+    site = NewsSite(web, articles=8, latency=0.0, tweet_every=0, private_every=0)
+    seeds = write_seeds(tmp_path, f"https://{DAILY}/feed.xml\n")
+    archive = tmp_path / "a"
+    daily = site.of(DAILY)
+    captured = subprocess.run([sys.executable, "-m", "archiver", "capture", daily[0].url, "--archive", str(archive)],
+                              env=env_for(web), capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert captured.returncode == 0, captured.stderr
+    web.clear_log()
+    proc = run_crawl(web, archive, seeds)
+    assert proc.returncode == 0, proc.stderr
+    assert gets(web.log, daily[0].url) == 0  # `archiver capture` took it: the crawl does not again
+    assert all(gets(web.log, s.url) == 1 for s in daily[1:])
+    with db(archive) as conn:
+        row = conn.execute("SELECT state, reason FROM frontier WHERE url = ?", (daily[0].url,)).fetchone()
+    assert tuple(row) == ("done", "in the archive already")
+
+    web.clear_log()
+    proc = run_crawl(web, archive, seeds, "--recapture-after", "1h")
+    assert proc.returncode == 0 and not [e for e in web.log if e.url in site.by_url]
+    time.sleep(2.1)  # done_at has a one-second resolution
+    web.clear_log()
+    proc = run_crawl(web, archive, seeds, "--recapture-after", "1s")
+    assert proc.returncode == 0, proc.stderr
+    assert all(gets(web.log, s.url) == 1 for s in daily)
+    assert summaries(proc)[0]["articles"]["captured"] == len(daily)
+
+
+def test_progress_redraws_one_line_on_a_terminal_and_logs_lines_otherwise():
+    from archiver.progress import Progress
+
+    snap = {"pass": 3, "done": 12, "queued": 40, "failed": 1, "blocked": 2, "posts": {"available": 5, "deleted": 1},
+            "bytes": 2_500_000, "rate": 1.5, "hosts": ["a.example", "b.example", "c.example", "d.example"],
+            "backed_off": [{"host": "x.example", "seconds": 90}]}
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    progress = Progress(term)
+    progress.show(snap, force=True)
+    progress.line("failed: https://a.example/x: HTTP 503")
+    progress.close()
+    out = term.getvalue()
+    assert out.startswith("\r\x1b[K") and "failed: https://a.example/x: HTTP 503\n" in out
+    assert "articles 12 done, 40 queued, 1 failed, 2 blocked" in out and "5 available, 1 deleted" in out
+    assert "2.5 MB" in out and "a.example, b.example, c.example +1" in out and "x.example 1m30s" in out
+
+    plain = io.StringIO()
+    progress = Progress(plain, every=3600)
+    progress.show(snap, force=True)
+    progress.show(snap)  # throttled: one line per `every` seconds off a terminal
+    assert plain.getvalue().count("\n") == 1 and "\r" not in plain.getvalue()
