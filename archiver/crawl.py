@@ -434,7 +434,7 @@ class Scheduler:
             if n < self.limit(host) and self.gate.idle(host):
                 ready.append((n, self._last_pick.get(host, 0.0), host))
         ready.sort()
-        for n, _, host in ready:
+        for _n, _, host in ready:
             item = self.frontier.claim(host, owner=self.owner)
             if item is not None:
                 self._last_pick[host] = time.monotonic()
@@ -647,7 +647,7 @@ class Crawler:
             robots_facts["detected"] = "html"  # not a feed nor a sitemap: an article
         result = capture_article(self.archive, item.url, page=page, resnapshot=False)
         if not page.ok:
-            self._fail_page(item, page, kind="article", **robots_facts)
+            self._fail_page(item, page, kind="article", said=True, **robots_facts)
             return
         found = 0
         if item.depth < self.options.depth:
@@ -686,11 +686,14 @@ class Crawler:
         log.info("read %s (%s): %d URL(s) listed, %d queued", item.url, kind,
                  len(listing.entries) + len(listing.sitemaps), queued)
 
-    def _fail_page(self, item: Item, page: FetchResult, **facts) -> None:
+    def _fail_page(self, item: Item, page: FetchResult, *, said: bool = False, **facts) -> None:
         transient, reason, wait = classify_failure(item.url, page, allow_private=self.archive.config.allow_private)
-        self._fail(item, reason, transient=transient, wait=wait, **facts)
+        self._fail(item, reason, transient=transient, wait=wait, said=said, **facts)
 
-    def _fail(self, item: Item, reason: str, *, transient: bool, wait: Optional[float] = None, **facts) -> None:
+    def _fail(self, item: Item, reason: str, *, transient: bool, wait: Optional[float] = None, said: bool = False,
+              **facts) -> None:
+        """Settle a failure: retried later if transient and attempts are left, else final.
+        `said`: the capture pipeline has warned about it already (the retry time is at INFO)."""
         stats = self.stats
         assert stats is not None
         is_article = facts.get("kind", item.kind) == "article"
@@ -698,13 +701,15 @@ class Crawler:
             delay = min(86400.0, max(wait or 0.0, self.options.retry_wait * 2 ** (item.attempts - 1)))
             self._settle(item, "failed", next_at=time.time() + delay, reason=reason, **facts)
             stats.add(retrying=1 if is_article else 0, worth_retry=1)
-            log.warning("failed (attempt %d, next in %.0fs): %s: %s", item.attempts, delay, item.url, reason)
+            log.log(logging.INFO if said else logging.WARNING, "failed (attempt %d, next in %.0fs): %s: %s",
+                    item.attempts, delay, item.url, reason)
         else:
             if transient:
                 reason = f"gave up after {item.attempts} attempts: {reason}"
             self._settle(item, "failed", next_at=None, reason=reason, **facts)
             stats.add(failed=1 if is_article else 0, worth_retry=1 if transient else 0)
-            log.warning("failed: %s: %s", item.url, reason)
+            if not said or transient:
+                log.warning("failed: %s: %s", item.url, reason)
         stats.failure(item.url, reason, retry=transient)
 
     def _index_records(self, refs: list[RecordRef]) -> None:

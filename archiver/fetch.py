@@ -537,7 +537,11 @@ class Fetcher:
             return ex
         finally:
             if ex.retry_after is not None:
-                self.gate.push_back(host, ex.retry_after)
+                # A gate that can defer work (a crawl's, with max_wait) takes the whole push-back;
+                # one that can only block (a capture's) never blocks longer than we would wait.
+                wait = ex.retry_after if self.gate.max_wait is not None else min(
+                    ex.retry_after, self.config.retry_after_max)
+                self.gate.push_back(host, wait)
             failed = ex.transient or (ex.status is not None and ex.status in RETRY_STATUSES)
             self.gate.release(host, ok=not failed)
 

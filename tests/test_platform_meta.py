@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.extract import ExtractResult, find_embeds, parse_html
 from archiver.models import Embed
-from archiver.platforms import facebook, instagram, meta, platform_for, threads, tiktok, youtube
+from archiver.platforms import facebook, instagram, meta, platform_for, scan, threads, tiktok, youtube
 from fixtureweb import Response
 from warcread import read_records
 from world_video_meta import FB_CDN, IG_CDN, FakePost, VideoMetaWorld, image_bytes, news_page
@@ -357,11 +357,11 @@ def test_profile_links_and_share_buttons_call_for_no_tree_query():
             '<article><p>No post here.</p></article></body></html>')
     doc = parse_html(page.encode(), base_url=BASE)
     for module in (instagram, facebook, threads):
-        assert meta.read_signs(doc, module._SIGNS) == (set(), set())
+        assert scan.read_signs(doc, module._SIGNS) == (set(), set())
         assert module._candidates(doc) == []
     # an SDK div is markup, whatever its data-href names
     doc = parse_html(b'<div class="fb-page" data-href="https://www.facebook.com/newsexample"></div>', base_url=BASE)
-    assert meta.read_signs(doc, facebook._SIGNS) == (set(), {"sdk"})
+    assert scan.read_signs(doc, facebook._SIGNS) == (set(), {"sdk"})
 
 
 # --------------------------------------------------------------------------------------------

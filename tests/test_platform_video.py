@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from archiver.cli import cli
 from archiver.extract import ExtractResult, find_embeds, parse_html
 from archiver.models import FORMS, Embed
-from archiver.platforms import meta, platform_for, tiktok, youtube
+from archiver.platforms import platform_for, scan, tiktok, youtube
 from fixtureweb import Response
 from world_video_meta import YT_THUMBS, FakePost, VideoMetaWorld, image_bytes, news_page
 
@@ -259,7 +259,7 @@ def test_profile_links_and_buttons_call_for_no_tree_query():
             '<article><p>No video here.</p></article></body></html>')
     doc = parse_html(page.encode(), base_url=BASE)
     for module in (youtube, tiktok):
-        assert meta.read_signs(doc, module._SIGNS) == (set(), set())
+        assert scan.read_signs(doc, module._SIGNS) == (set(), set())
         assert module._candidates(doc) == []
 
 

@@ -11,15 +11,15 @@ that shows that handle, so both sightings merge into one post.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable
 from urllib.parse import unquote, urlencode
 
 from lxml import etree
 
 from archiver.models import Embed, Media, Post, RecordRef
+from archiver.platforms import scan
 from archiver.platforms.base import Detected
-from archiver.platforms.common import decide, route
+from archiver.platforms.common import decide, has_html, iso_utc_ms, route
 
 if TYPE_CHECKING:
     from archiver.extract import Document
@@ -49,11 +49,14 @@ _DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]*[A-Za-z0-9._-]", re.A)
 _HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", re.A)
 _SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "— Name (@handle)"
 
-_ANCHORS = etree.XPath(".//a[@href]")
+_BLOCKQUOTE_PART = "//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]"
+_URL_PARTS: scan.UrlParts = (
+    (frozenset({"iframe", "unknown"}),
+     "//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]"),
+    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'bsky')]"),
+    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'bsky')]"),
+)
 _QUERIES: dict[str, etree.XPath] = {}
-_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
-_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
-_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
 def _actor(raw: str | None) -> str | None:
@@ -106,15 +109,15 @@ def detect(doc: Document) -> Iterable[Detected]:
     """
     if not doc.has(b"bsky"):
         return []
-    scan = _Scan(doc)
+    state = _Scan(doc)
     for node in _candidates(doc):
         if not isinstance(node, str):
-            scan.element(node)
+            state.element(node)
         elif node.is_attribute:
-            scan.anchor(node.getparent(), str(node))
+            state.anchor(node.getparent(), str(node))
         else:
-            scan.text(node)
-    return scan.results()
+            state.text(node)
+    return state.results()
 
 
 def _candidates(doc: Document) -> list:
@@ -125,32 +128,18 @@ def _candidates(doc: Document) -> list:
     class and attribute), or `bsky` inside an <iframe> tag, an <a> tag or running text. The
     scan for `bsky` is the one `detect` already did (cached on the Document).
     """
-    parts = []
-    if doc.has(b"bluesky"):
-        parts.append("//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]")
+    parts = [_BLOCKQUOTE_PART] if doc.has(b"bluesky") else []
     kinds = doc.where(b"bsky")
-    if kinds & {"iframe", "unknown"}:
-        parts.append("//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]")
-    if kinds & {"a", "unknown"}:
-        parts.append("//a/@href[contains(., 'bsky')]")
-    if kinds & {"text", "unknown"}:
-        parts.append("/descendant::text()[contains(., 'bsky')]")
-    if not parts:
-        return []
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
+    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
+    return scan.union(doc, parts, _QUERIES)
 
 
-class _Scan:
+class _Scan(scan.Pass):
     """One pass over the candidates: what was found, the embeds read whole, handle -> DID."""
 
     def __init__(self, doc: Document):
-        self.doc = doc
+        super().__init__(doc)
         self.found: list[Embed] = []
-        self.containers: set = set()
         self.dids: dict[str, str] = {}  # handle shown by an embed -> the DID in its URI
 
     def results(self) -> list[Detected]:
@@ -163,12 +152,6 @@ class _Scan:
                 embed.url = canonical_url(embed.id)
         return list(self.found)
 
-    def skip(self, el) -> bool:
-        """Inside an embed already read whole, or in the site's chrome."""
-        if self.containers and (el in self.containers or any(a in self.containers for a in el.iterancestors())):
-            return True
-        return self.doc.is_chrome(el)
-
     def post(self, post_id: str | None, form: str, context: str, handle: str | None = None) -> None:
         if post_id:
             self.found.append(Embed(platform=name, id=post_id, url=canonical_url(post_id), forms=[form],
@@ -180,10 +163,9 @@ class _Scan:
         if el.tag == "blockquote":
             self.blockquote(el)
         elif el.tag == "iframe":
-            src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
-            m = _IFRAME_SRC.match(src)
+            m = _IFRAME_SRC.match(scan.frame_src(self.doc, el))
             if m:
-                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", _widget_context(self.doc, el))
+                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", scan.widget_context(self.doc, el))
 
     def blockquote(self, el) -> None:
         """blockquote.bluesky-embed: the id from `data-bluesky-uri`, else its last post link.
@@ -197,7 +179,7 @@ class _Scan:
         if m:
             post_id = _post_id(m.group("actor"), m.group("rkey"))
         handle = None
-        for a in _ANCHORS(el):
+        for a in scan.ANCHORS(el):
             href = self.doc.absolute(a.get("href")) or ""
             found = _POST_HREF.match(href)
             if found and not m:
@@ -224,15 +206,13 @@ class _Scan:
         post_id = parse_post_url(href if href.startswith("at://") else (self.doc.absolute(href) or ""))
         if post_id:
             actor = post_id.rpartition("/")[0]
-            self.post(post_id, "link", self.doc.context(a, "".join(a.itertext())),
+            self.post(post_id, "link", scan.link_context(self.doc, a),
                       None if actor.startswith("did:") else actor)
 
     def text(self, node) -> None:
         """Post URLs and at:// URIs in running text."""
-        el = node.getparent()
-        if el is not None and node.is_tail:
-            el = el.getparent()
-        if el is None or not _running_text(el) or self.skip(el):
+        el = scan.text_owner(node)
+        if el is None or not scan.running_text(el) or self.skip(el):
             return
         for m in _IN_TEXT.finditer(node):
             actor, rkey = (m.group("actor"), m.group("rkey")) if m.group("rkey") else (m.group("at_actor"), m.group("at_rkey"))
@@ -241,31 +221,6 @@ class _Scan:
                 owner = post_id.rpartition("/")[0]
                 self.post(post_id, "bare-url", self.doc.context(el, m.group()),
                           None if owner.startswith("did:") else owner)
-
-
-def _running_text(el) -> bool:
-    """Text of el is article prose: not script/style, not a link's own text (read as a link)."""
-    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
-        return False
-    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
-
-
-def _widget_context(doc: Document, el) -> str:
-    """Context of a widget (iframe, script) that holds no prose of its own.
-
-    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
-    the element before it, never the whole article body a bare widget often sits in (reading
-    that is slow on a long live blog, and useless as context).
-    """
-    parent = el.getparent()
-    if parent is not None and len(parent) <= _SMALL_WRAPPER:
-        return doc.context(el)
-    prev = el.getprevious()
-    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
-        prev = prev.getprevious()
-    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
-        return ""
-    return doc.context(prev)
 
 
 # =============================================================================================
@@ -310,7 +265,7 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     view = body.get("thread") if isinstance(body.get("thread"), dict) else {}
     kind = view.get("$type")
     usable = kind == _THREAD_VIEW and isinstance(view.get("post"), dict)
-    oembed_usable = oembed.status == 200 and isinstance(oembed.data, dict) and bool(oembed.data.get("html"))
+    oembed_usable = has_html(oembed)
     post.status, post.status_reason = decide([("getPostThread", thread, usable), ("oembed", oembed, oembed_usable)])
     if post.status != "available" and thread.status is not None:
         if body.get("error") == "NotFound" or kind == _NOT_FOUND_VIEW:
@@ -336,7 +291,7 @@ def _read_post(post: Post, view: dict) -> None:
     post.author_handle = author.get("handle") or post.author_handle
     post.author_name = author.get("displayName") or None
     post.text = record.get("text")
-    post.created_at = _iso_utc(record.get("createdAt")) or _iso_utc(view.get("indexedAt"))
+    post.created_at = iso_utc_ms(record.get("createdAt")) or iso_utc_ms(view.get("indexedAt"))
     found = parse_post_url(view.get("uri") or "")
     if found:
         post.url = canonical_url(found)
@@ -379,17 +334,3 @@ def _embed_media(view: object, media: list[Media], related: list) -> None:
         if quoted:
             related.append(("quotes", name, quoted))
 
-
-def _iso_utc(value: object) -> Optional[str]:
-    """An ISO 8601 time as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (the form tweets use); None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip().replace("z", "Z"))  # nanoseconds: Python reads 6 digits
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    when = when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 
 from archiver.models import Embed
-from archiver.platforms import meta
+from archiver.platforms import meta, scan
 from archiver.platforms.base import Detected, Profile
 
 if TYPE_CHECKING:
@@ -80,23 +80,19 @@ def _facebook_sign(src: bytes, pos: int) -> Optional[str]:
 
 
 # Two literals cover the hosts and the SDK markup; each hit's sign says what starts there, and only
-# only the query parts it calls for run (`meta.candidates`). A page link in the header or a sharer.php
+# the query parts it calls for run (`scan.candidates`). A page link in the header or a sharer.php
 # button calls for none.
 _GATE = (b"facebook.com/", b"fb.watch/")
-_SIGNS: meta.Signs = (
+_SIGNS: scan.Signs = (
     (b"facebook.com/", _facebook_sign),
-    (b"fb.watch/", meta.regex_sign(re.compile(rb"(?P<url>fb\.watch/[A-Za-z0-9_-])", re.I))),
+    (b"fb.watch/", scan.regex_sign(re.compile(rb"(?P<url>fb\.watch/[A-Za-z0-9_-])", re.I))),
 )
-_MARKUP_PARTS: meta.MarkupParts = (
+_MARKUP_PARTS: scan.MarkupParts = (
     ("sdk", "//div[@data-href][contains(@class, 'fb-post') or contains(@class, 'fb-video')"
             " or contains(@class, 'fb-page')]"),
 )
-_URL_PARTS: meta.UrlParts = (
-    (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, 'facebook.com/') or contains(@data-src, 'facebook.com/')]" + meta.NOT_IN_EMBED),
-    (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
-    (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
+_URL_PARTS: scan.UrlParts = scan.url_parts(
+    "contains(@src, 'facebook.com/') or contains(@data-src, 'facebook.com/')", _LINKS)
 _HAS_BLOCKQUOTE = etree.XPath("boolean(.//blockquote)")
 _QUERIES: dict[str, etree.XPath] = {}
 
@@ -199,7 +195,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
+    return scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:
@@ -245,7 +241,7 @@ def _sdk(doc: Document, el, found: list[Detected]) -> None:
 
 def _iframe(doc: Document, el, found: list[Detected]) -> None:
     """plugins/post.php?href= / plugins/video.php?href= (page.php is a profile), video/embed?video_id=."""
-    src = doc.absolute(el.get("src")) or doc.absolute(el.get("data-src")) or ""
+    src = scan.frame_src(doc, el)
     try:
         parts = urlsplit(src)
     except ValueError:
@@ -271,7 +267,7 @@ def _anchor(doc: Document, el, found: list[Detected]) -> None:
     parsed = parse_post_url(url)
     short = None if parsed else _SHORT.match(url)
     if (parsed or short) and not doc.is_chrome(el):
-        context = doc.context(el, "".join(el.itertext()))
+        context = scan.link_context(doc, el)
         if parsed:
             _post(found, parsed, "link", context)
         else:
@@ -279,12 +275,7 @@ def _anchor(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _text(doc: Document, node, found: list[Detected]) -> None:
-    el = node.getparent()
-    if el is not None and node.is_tail:
-        el = el.getparent()
-    matches = list(_IN_TEXT.finditer(node))
-    if el is None or not matches or doc.is_chrome(el):
-        return
+    el, matches = scan.text_matches(doc, node, _IN_TEXT)
     for m in matches:
         raw = m.group().rstrip(_TRAILING).replace("&amp;", "&")
         url = raw if raw.lower().startswith(("http://", "https://")) else "https://" + raw
@@ -301,6 +292,7 @@ def _text(doc: Document, node, found: list[Detected]) -> None:
 # =============================================================================================
 
 from archiver.models import Post, RecordRef
+from archiver.platforms.common import follow_short_link
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher
@@ -308,18 +300,7 @@ if TYPE_CHECKING:
 
 def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRef]]:
     """Follow an fb.watch or share link's redirects (recorded) to the post or video it stands for."""
-    if embed.id is not None:
-        return embed, []
-    res = fetcher.fetch(embed.url, stop_at=lambda url: parse_post_url(url) is not None)
-    parsed = parse_post_url(res.final_url)
-    if parsed is None:
-        return None, res.records
-    handle, post_id = parsed
-    return (
-        Embed(platform=name, id=post_id, url=canonical_url(post_id, handle), forms=list(embed.forms),
-              context=embed.context, author_handle=handle or embed.author_handle),
-        res.records,
-    )
+    return follow_short_link(embed, fetcher, name, parse_post_url, canonical_url)
 
 
 def snapshot(embed: Embed, fetcher: Fetcher) -> Post:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Iterable
 from lxml import etree
 
 from archiver.models import Embed
-from archiver.platforms import meta
+from archiver.platforms import meta, scan
 from archiver.platforms.base import Detected, Profile
 
 if TYPE_CHECKING:
@@ -61,24 +61,18 @@ _NOT_CODES = frozenset({"audio"})  # /reels/audio/<id> is a sound page
 
 _LINKS = "contains(., 'instagram.com/') or contains(., 'instagr.am/')"
 # One literal covers the hosts and the markup; each hit's sign says what starts there, and only
-# only the query parts it calls for run (`meta.candidates`). A profile link in the header calls for none.
+# the query parts it calls for run (`scan.candidates`). A profile link in the header calls for none.
 _GATE = (b"instagr",)
-_SIGNS: meta.Signs = ((b"instagr", meta.regex_sign(re.compile(
+_SIGNS: scan.Signs = ((b"instagr", scan.regex_sign(re.compile(
     rb"(?P<url>instagr(?:am\.com/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv|share)/"
     rb"|\.am/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv)/))"
     rb"|(?P<blockquote>instagram-media)|(?<=<amp-)(?P<amp>instagram)", re.I))),)
-_MARKUP_PARTS: meta.MarkupParts = (
+_MARKUP_PARTS: scan.MarkupParts = (
     ("blockquote", "//blockquote[contains(@class, 'instagram-media')]"),
     ("amp", "//amp-instagram[@data-shortcode]"),
 )
-_URL_PARTS: meta.UrlParts = (
-    (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/')"
-     " or contains(@src, 'instagr.am/')]" + meta.NOT_IN_EMBED),
-    (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
-    (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
-_FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
+_URL_PARTS: scan.UrlParts = scan.url_parts(
+    "contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/') or contains(@src, 'instagr.am/')", _LINKS)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -131,7 +125,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
+    return scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], code: str, handle: str | None, form: str, context: str) -> None:
@@ -148,7 +142,7 @@ def _blockquote(doc: Document, el, found: list[Detected]) -> None:
     """blockquote.instagram-media: its permalink, else its first link; `(@handle)` from the footer."""
     if "instagram-media" not in (el.get("class") or "").split():
         return
-    links = [el.get("data-instgrm-permalink")] + _FIRST_LINK(el)
+    links = [el.get("data-instgrm-permalink")] + scan.FIRST_LINK(el)
     permalink = next((u for u in map(doc.absolute, links) if u), None)
     parsed = parse_post_url(permalink) if permalink else None
     if parsed is None:
@@ -164,8 +158,7 @@ def _blockquote(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _iframe(doc: Document, el, found: list[Detected]) -> None:
-    src = doc.absolute(el.get("src")) or doc.absolute(el.get("data-src")) or ""
-    parsed = parse_post_url(src)
+    parsed = parse_post_url(scan.frame_src(doc, el))
     if parsed:
         _post(found, parsed[1], parsed[0], "iframe", doc.context(el))
 
@@ -175,7 +168,7 @@ def _anchor(doc: Document, el, found: list[Detected]) -> None:
     parsed = parse_post_url(url)
     share = None if parsed else _SHARE_URL.match(url)
     if (parsed or share) and not doc.is_chrome(el):
-        context = doc.context(el, "".join(el.itertext()))
+        context = scan.link_context(doc, el)
         if parsed:
             _post(found, parsed[1], parsed[0], "link", context)
         else:
@@ -183,12 +176,7 @@ def _anchor(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _text(doc: Document, node, found: list[Detected]) -> None:
-    el = node.getparent()
-    if el is not None and node.is_tail:
-        el = el.getparent()
-    matches = list(_IN_TEXT.finditer(node))
-    if el is None or not matches or doc.is_chrome(el):
-        return
+    el, matches = scan.text_matches(doc, node, _IN_TEXT)
     for m in matches:
         context = doc.context(el, m.group())
         if m.group("token"):
@@ -205,6 +193,7 @@ def _text(doc: Document, node, found: list[Detected]) -> None:
 # =============================================================================================
 
 from archiver.models import Post, RecordRef
+from archiver.platforms.common import follow_short_link, iso_utc
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher
@@ -217,18 +206,7 @@ _BOILERPLATE = ("A post shared by", "View this post on Instagram")
 
 def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRef]]:
     """Follow a share link's redirects (recorded) to the post it stands for."""
-    if embed.id is not None:
-        return embed, []
-    res = fetcher.fetch(embed.url, stop_at=lambda url: parse_post_url(url) is not None)
-    parsed = parse_post_url(res.final_url)
-    if parsed is None:
-        return None, res.records
-    handle, code = parsed
-    return (
-        Embed(platform=name, id=code, url=canonical_url(code), forms=list(embed.forms), context=embed.context,
-              author_handle=handle or embed.author_handle),
-        res.records,
-    )
+    return follow_short_link(embed, fetcher, name, parse_post_url, canonical_url)
 
 
 def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
@@ -253,7 +231,7 @@ def read_embed_html(html: str) -> meta.EmbedInfo:
         elif text and info.text is None and not text.startswith(_BOILERPLATE):
             info.text = text
     time = next((t for t in quote.iter("time") if t.get("datetime")), None)
-    info.created_at = meta.iso_utc(time.get("datetime")) if time is not None else None
+    info.created_at = iso_utc(time.get("datetime")) if time is not None else None
     return info
 
 

@@ -26,7 +26,6 @@ So `medium.com/@user/123abc`, `example.com/@shop/42`, `tiktok.com/@u/video/<id>`
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, NamedTuple, Optional
 from urllib.parse import urlencode
 
@@ -34,8 +33,9 @@ import lxml.html
 from lxml import etree
 
 from archiver.models import Embed, Media, Post, RecordRef
+from archiver.platforms import scan
 from archiver.platforms.base import Detected
-from archiver.platforms.common import decide, route
+from archiver.platforms.common import decide, has_html, iso_utc_ms, route
 
 if TYPE_CHECKING:
     from archiver.extract import Document
@@ -69,11 +69,14 @@ _KNOWN_INSTANCES = frozenset({
     "mastodon.green", "sciencemastodon.com", "mastodon.sdf.org", "toot.community", "social.vivaldi.net",
 })
 
-_ANCHORS = etree.XPath(".//a[@href]")
+_BLOCKQUOTE_PART = "//blockquote[contains(@class, 'mastodon-embed') or @data-embed-url]"
+_URL_PARTS: scan.UrlParts = (
+    (frozenset({"iframe", "unknown"}),
+     "//iframe[contains(@src, '/embed') or contains(@data-src, '/embed') or contains(@class, 'mastodon-embed')]"),
+    (frozenset({"a", "unknown"}), "//a/@href[contains(., '/@') or contains(., '/users/')]"),
+    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., '/@') or contains(., '/users/')]"),
+)
 _QUERIES: dict[str, etree.XPath] = {}
-_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
-_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
-_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
 class StatusRef(NamedTuple):
@@ -128,15 +131,15 @@ def detect(doc: Document) -> Iterable[Detected]:
     markers = _markers(doc)
     if not markers:
         return []
-    scan = _Scan(doc)
+    state = _Scan(doc)
     for node in _candidates(doc, markers):
         if not isinstance(node, str):
-            scan.element(node)
+            state.element(node)
         elif node.is_attribute:
-            scan.anchor(node.getparent())
+            state.anchor(node.getparent())
         else:
-            scan.text(node)
-    return scan.results()
+            state.text(node)
+    return state.results()
 
 
 def _markers(doc: Document) -> list[bytes]:
@@ -168,34 +171,20 @@ def _candidates(doc: Document, markers: list[bytes]) -> list:
     runs only where a literal says it can find something: the blockquote's `mastodon-embed` /
     `data-embed-url`, or the markers inside an <iframe> tag, an <a> tag or running text.
     """
-    parts = []
-    if doc.has(b"mastodon-embed", b"data-embed-url"):
-        parts.append("//blockquote[contains(@class, 'mastodon-embed') or @data-embed-url]")
+    parts = [_BLOCKQUOTE_PART] if doc.has(b"mastodon-embed", b"data-embed-url") else []
     kinds: set[str] = set()
     for marker in markers:
         kinds |= doc.where(marker)
-    if kinds & {"iframe", "unknown"}:
-        parts.append("//iframe[contains(@src, '/embed') or contains(@data-src, '/embed') or contains(@class, 'mastodon-embed')]")
-    if kinds & {"a", "unknown"}:
-        parts.append("//a/@href[contains(., '/@') or contains(., '/users/')]")
-    if kinds & {"text", "unknown"}:
-        parts.append("/descendant::text()[contains(., '/@') or contains(., '/users/')]")
-    if not parts:
-        return []
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
+    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
+    return scan.union(doc, parts, _QUERIES)
 
 
-class _Scan:
+class _Scan(scan.Pass):
     """One pass: embeds are taken as found, plain links wait for the page's instances."""
 
     def __init__(self, doc: Document):
-        self.doc = doc
+        super().__init__(doc)
         self.found: list[tuple[Embed, bool]] = []  # (embed, needs the link rule)
-        self.containers: set = set()
         self.instances: set[str] = set()  # hosts embedded by markup on this page
 
     def results(self) -> list[Detected]:
@@ -206,11 +195,6 @@ class _Scan:
                 continue
             out.append(embed)
         return out
-
-    def skip(self, el) -> bool:
-        if self.containers and (el in self.containers or any(a in self.containers for a in el.iterancestors())):
-            return True
-        return self.doc.is_chrome(el)
 
     def post(self, ref: Optional[StatusRef], form: str, context: str, is_link: bool) -> None:
         if ref is None:
@@ -226,10 +210,9 @@ class _Scan:
         if el.tag == "blockquote":
             self.blockquote(el)
             return
-        src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
-        m = _EMBED_SRC.match(src)
+        m = _EMBED_SRC.match(scan.frame_src(self.doc, el))
         if m and (m.group("embed") or "mastodon-embed" in (el.get("class") or "")):
-            self.post(_ref(m), "iframe", _widget_context(self.doc, el), is_link=False)
+            self.post(_ref(m), "iframe", scan.widget_context(self.doc, el), is_link=False)
 
     def blockquote(self, el) -> None:
         """blockquote.mastodon-embed (Mastodon 4.3+): `data-embed-url`, else its status link."""
@@ -239,7 +222,7 @@ class _Scan:
             return  # some other widget's data-embed-url
         self.containers.add(el)
         if not m:
-            for a in _ANCHORS(el):
+            for a in scan.ANCHORS(el):
                 m = _EMBED_SRC.match(self.doc.absolute(a.get("href")) or "")
                 if m:
                     break
@@ -251,41 +234,14 @@ class _Scan:
             return
         m = _STATUS_HREF.match(self.doc.absolute(a.get("href")) or "")
         if m:
-            self.post(_ref(m), "link", self.doc.context(a, "".join(a.itertext())), is_link=True)
+            self.post(_ref(m), "link", scan.link_context(self.doc, a), is_link=True)
 
     def text(self, node) -> None:
-        el = node.getparent()
-        if el is not None and node.is_tail:
-            el = el.getparent()
-        if el is None or not _running_text(el) or self.skip(el):
+        el = scan.text_owner(node)
+        if el is None or not scan.running_text(el) or self.skip(el):
             return
         for m in _IN_TEXT.finditer(node):
             self.post(_ref(m), "bare-url", self.doc.context(el, m.group()), is_link=True)
-
-
-def _running_text(el) -> bool:
-    """Text of el is article prose: not script/style, not a link's own text (read as a link)."""
-    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
-        return False
-    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
-
-
-def _widget_context(doc: Document, el) -> str:
-    """Context of a widget (iframe, script) that holds no prose of its own.
-
-    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
-    the element before it, never the whole article body a bare widget often sits in (reading
-    that is slow on a long live blog, and useless as context).
-    """
-    parent = el.getparent()
-    if parent is not None and len(parent) <= _SMALL_WRAPPER:
-        return doc.context(el)
-    prev = el.getprevious()
-    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
-        prev = prev.getprevious()
-    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
-        return ""
-    return doc.context(prev)
 
 
 # =============================================================================================
@@ -329,7 +285,7 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     post = Post(platform=name, id=post_id, url=page_url, author_handle=handle)
     post.records = api_res.records + oembed_res.records + page_res.records
     routes = [("api", api, data is not None and api.status == 200),
-              ("oembed", oembed, oembed.status == 200 and isinstance(oembed.data, dict) and bool(oembed.data.get("html")))]
+              ("oembed", oembed, has_html(oembed))]
     if handle:
         routes.append(("page", route(page_res), False))
     post.status, post.status_reason = decide(routes)
@@ -349,7 +305,7 @@ def _read_status(post: Post, data: dict) -> None:
     post.author_handle = account.get("acct") or post.author_handle
     post.author_name = account.get("display_name") or None
     post.text = plain_text(data.get("content") or "")
-    post.created_at = _iso_utc(data.get("created_at"))
+    post.created_at = iso_utc_ms(data.get("created_at"))
     if isinstance(data.get("url"), str) and data["url"].startswith(("https://", "http://")):
         post.url = data["url"]
     media: list[Media] = []
@@ -391,17 +347,3 @@ def plain_text(content: str) -> str:
     text = root.text_content()
     return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.split("\n"))).strip()
 
-
-def _iso_utc(value: object) -> Optional[str]:
-    """An ISO 8601 time as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (the form tweets use); None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip().replace("z", "Z"))
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    when = when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

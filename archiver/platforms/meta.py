@@ -1,7 +1,5 @@
 """Shared by Instagram, Facebook and Threads: capture through Meta's tokenless oEmbed (endpoints,
-reading answers, one snapshot flow); and by those and YouTube and TikTok: the raw-page gating of
-detection's tree queries (`read_signs`, `candidates`), which is not Meta-specific and would sit
-better in a neutral module of the package.
+reading answers, one snapshot flow). Their detection helpers are the neutral `scan` module's.
 
 Since 2026-06-15 Meta's oEmbed endpoints need no access token (1,000 requests per hour per
 endpoint; social-embeds.md section 6). Since November 2025 they no longer return `author_name`,
@@ -15,96 +13,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import quote
 
 from lxml import etree
 
-from archiver.models import Media, Post
-from archiver.platforms.common import decide, route
+from archiver.models import Post
+from archiver.platforms.common import add_thumbnail, decide_with_page, fetch_page_and_oembed, json_object, stripped
 
 if TYPE_CHECKING:
-    from archiver.extract import Document
     from archiver.fetch import Fetcher
-
-# --- detection: which tree queries a page calls for ---------------------------------------------
-
-# Posts inside another platform's embed belong to that post (its text, its card), not to the article.
-NOT_IN_EMBED = (
-    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
-    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
-    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
-    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
-)
-# Prose only: not a link's own text (the href decides), not scripts, styles or the head.
-PROSE = ("[not(ancestor::*[self::a[@href] or self::script or self::style or self::textarea or self::title"
-         " or self::head or self::noscript or self::template])]")
-
-# A sign reads the raw page at one hit of a literal: "url..." when a post URL starts there, the name
-# of a piece of markup (`amp`, `blockquote`, `sdk`...), or None (a profile link, a share button).
-Sign = Callable[[bytes, int], Optional[str]]
-Signs = tuple[tuple[bytes, Sign], ...]  # (literal, its sign)
-MarkupParts = tuple[tuple[str, str], ...]  # (markup name, XPath)
-UrlParts = tuple[tuple[frozenset[str], str], ...]  # (`Document.where` kinds it looks at, XPath)
-
-
-def regex_sign(pattern: "re.Pattern[bytes]") -> Sign:
-    """A sign from an anchored regex whose named alternatives say what starts at the hit."""
-
-    def sign(src: bytes, pos: int) -> Optional[str]:
-        m = pattern.match(src, pos)
-        return m.lastgroup if m else None
-
-    return sign
-
-
-def read_signs(doc: Document, signs: Signs) -> tuple[set[str], set[str]]:
-    """(where post URLs start, as `Document.where` kinds; the markup seen) from the raw page.
-
-    Full-tree queries cost a good fraction of the parse, and so does each scan of the raw page for
-    a literal, so a platform scans for as few literals as it can and reads each hit with its sign:
-    a profile link in the site's header or a share button calls for no tree query at all. An
-    entity-escaped URL cannot be told: it counts as a URL.
-    """
-    kinds: set[str] = set()
-    marks: set[str] = set()
-    src = doc.source
-    for literal, sign in signs:
-        hits = doc.hits(literal)
-        others: list[tuple[int, int]] = []
-        for pos in hits:
-            what = sign(src, pos)
-            if (what or "").startswith("url") or (what is None and b"&#" in src[pos:pos + 64]):
-                continue
-            if what:
-                marks.add(what)
-            others.append((pos, pos + 1))
-        if len(others) < len(hits):
-            kinds |= doc.where(literal, outside=others)
-    return kinds, marks
-
-
-def candidates(doc: Document, signs: Signs, markup: MarkupParts, urls: UrlParts,
-               cache: dict[str, etree.XPath], exhaustive: bool = False) -> list:
-    """One union query of the parts the raw page calls for (`read_signs`), in document order.
-
-    `exhaustive` runs every part whatever the raw page says (same answer; for tests).
-    """
-    if exhaustive:
-        kinds, marks = {"unknown"}, {name for name, _ in markup}
-    else:
-        kinds, marks = read_signs(doc, signs)
-    parts = [xpath for name, xpath in markup if name in marks]
-    parts += [xpath for wanted, xpath in urls if kinds & wanted]
-    if not parts:
-        return []
-    query = " | ".join(dict.fromkeys(parts))
-    compiled = cache.get(query)
-    if compiled is None:
-        compiled = cache[query] = etree.XPath(query)
-    return compiled(doc.root)
-
 
 # --- capture: Meta's tokenless oEmbed ------------------------------------------------------------
 
@@ -171,19 +89,6 @@ def text_of(el) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def iso_utc(value: str | None) -> Optional[str]:
-    """An ISO 8601 moment with an offset as UTC `YYYY-MM-DDTHH:MM:SSZ`; None for anything else."""
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        return None
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def page_meta(body: bytes | None) -> dict[str, str]:
     """Open Graph / microdata tags and the canonical link of a page: `og:title` -> value, ..."""
     if not body:
@@ -234,18 +139,12 @@ def snapshot(
     means available. A 200 page that does not describe it (a login wall, a JS shell) is recorded
     but is no evidence either way; its 404, 401/403 or lost answer is.
     """
-    page_res = fetcher.fetch(post.url)
-    oembed_res = fetcher.fetch(oembed_url(endpoint, post.url))
-    post.records = page_res.records + oembed_res.records
-    page, oembed = route(page_res), route(oembed_res)
+    page_res, page, oembed = fetch_page_and_oembed(post, fetcher, oembed_url(endpoint, post.url))
     meta = page_meta(page_res.body) if page_res.ok else {}
     page_usable = describes(meta, token)
-    data = oembed.data if oembed.status == 200 and isinstance(oembed.data, dict) else None
+    data = json_object(oembed)
     oembed_usable = bool(data and isinstance(data.get("html"), str) and data["html"].strip())
-    routes = [("oembed", oembed, oembed_usable)]
-    if page_usable or page.status != 200:
-        routes.insert(0, ("page", page, page_usable))
-    post.status, post.status_reason = decide(routes)
+    post.status, post.status_reason = decide_with_page(page, page_usable, oembed, oembed_usable)
     message = graph_error(oembed.data)
     if post.status_reason and message:
         post.status_reason = f"{post.status_reason}: {message}"
@@ -253,17 +152,12 @@ def snapshot(
     info = read_html(data["html"]) if oembed_usable else EmbedInfo()
     seen = read_page(meta) if page_usable else EmbedInfo()
     legacy = data or {}
-    post.author_name = info.author_name or _str(legacy.get("author_name")) or seen.author_name
+    post.author_name = info.author_name or stripped(legacy.get("author_name")) or seen.author_name
     post.author_handle = info.author_handle or post.author_handle or seen.author_handle
-    post.text = info.text or _str(legacy.get("title")) or seen.text
+    post.text = info.text or stripped(legacy.get("title")) or seen.text
     post.created_at = info.created_at or seen.created_at
-    image = _str(legacy.get("thumbnail_url")) or (_str(meta.get("og:image")) if page_usable else None)
-    if image and image.startswith(("https://", "http://")):
-        post.media.append(Media(url=image, kind="thumbnail"))
+    add_thumbnail(post, stripped(legacy.get("thumbnail_url")) or (stripped(meta.get("og:image")) if page_usable else None))
     kept = {key: value for key, value in (("oembed", data), ("page", meta if page_usable else None)) if value}
     post.data = kept or None
     return post
 
-
-def _str(value: object) -> Optional[str]:
-    return value.strip() or None if isinstance(value, str) else None

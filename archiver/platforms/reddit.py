@@ -23,8 +23,9 @@ from urllib.parse import urlencode, urlsplit
 from lxml import etree
 
 from archiver.models import Embed, Media, Post, RecordRef
+from archiver.platforms import scan
 from archiver.platforms.base import Detected
-from archiver.platforms.common import decide, route
+from archiver.platforms.common import decide, has_html, route
 
 if TYPE_CHECKING:
     from archiver.extract import Document
@@ -61,11 +62,13 @@ _IN_TEXT = re.compile(
 )
 _EMBED_CLASSES = ("reddit-embed-bq", "reddit-card")
 
-_ANCHORS = etree.XPath(".//a[@href]")
+_BLOCKQUOTE_PART = "//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]"
+_URL_PARTS: scan.UrlParts = (
+    (frozenset({"iframe", "unknown"}), "//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]"),
+    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'redd')]"),
+    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'redd')]"),
+)
 _QUERIES: dict[str, etree.XPath] = {}
-_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
-_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
-_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
 class PostRef(NamedTuple):
@@ -108,15 +111,15 @@ def detect(doc: Document) -> Iterable[Detected]:
     """Every Reddit post embedded or linked in the article body (chrome excluded)."""
     if not doc.has(b"redd"):  # reddit.com, redditmedia.com, redd.it: one scan of the raw page
         return []
-    scan = _Scan(doc)
+    state = _Scan(doc)
     for node in _candidates(doc):
         if not isinstance(node, str):
-            scan.element(node)
+            state.element(node)
         elif node.is_attribute:
-            scan.anchor(node.getparent())
+            state.anchor(node.getparent())
         else:
-            scan.text(node)
-    return scan.found
+            state.text(node)
+    return state.found
 
 
 def _candidates(doc: Document) -> list:
@@ -127,35 +130,16 @@ def _candidates(doc: Document) -> list:
     `redd` inside an <iframe> tag, an <a> tag or running text. The scan for `redd` is the one
     `detect` already did (cached on the Document).
     """
-    parts = []
-    if doc.has(b"reddit-"):
-        parts.append("//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]")
+    parts = [_BLOCKQUOTE_PART] if doc.has(b"reddit-") else []
     kinds = doc.where(b"redd")
-    if kinds & {"iframe", "unknown"}:
-        parts.append("//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]")
-    if kinds & {"a", "unknown"}:
-        parts.append("//a/@href[contains(., 'redd')]")
-    if kinds & {"text", "unknown"}:
-        parts.append("/descendant::text()[contains(., 'redd')]")
-    if not parts:
-        return []
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
+    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
+    return scan.union(doc, parts, _QUERIES)
 
 
-class _Scan:
+class _Scan(scan.Pass):
     def __init__(self, doc: Document):
-        self.doc = doc
+        super().__init__(doc)
         self.found: list[Detected] = []
-        self.containers: set = set()
-
-    def skip(self, el) -> bool:
-        if self.containers and (el in self.containers or any(a in self.containers for a in el.iterancestors())):
-            return True
-        return self.doc.is_chrome(el)
 
     def post(self, ref: Optional[PostRef], form: str, context: str, handle: str | None = None) -> None:
         if ref is not None:
@@ -172,8 +156,7 @@ class _Scan:
         if el.tag == "blockquote":
             self.blockquote(el)
         else:
-            src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
-            self.post(parse_post_url(src), "iframe", _widget_context(self.doc, el))
+            self.post(parse_post_url(scan.frame_src(self.doc, el)), "iframe", scan.widget_context(self.doc, el))
 
     def blockquote(self, el) -> None:
         """blockquote.reddit-embed-bq (current) or .reddit-card (legacy): its first post link;
@@ -182,7 +165,7 @@ class _Scan:
             return
         self.containers.add(el)
         ref, handle = None, None
-        for a in _ANCHORS(el):
+        for a in scan.ANCHORS(el):
             url = self.doc.absolute(a.get("href")) or ""
             ref = ref or parse_post_url(url)
             user = re.match(r"https?://" + _HOST + r"/u(?:ser)?/([A-Za-z0-9_-]{1,32})/?(?:[?#]|$)", url, re.I | re.A)
@@ -194,7 +177,7 @@ class _Scan:
         if self.skip(a):
             return
         url = self.doc.absolute(a.get("href")) or ""
-        context = self.doc.context(a, "".join(a.itertext()))
+        context = scan.link_context(self.doc, a)
         ref = parse_post_url(url)
         if ref:
             self.post(ref, "link", context)
@@ -202,10 +185,8 @@ class _Scan:
             self.share(url, "link", context)
 
     def text(self, node) -> None:
-        el = node.getparent()
-        if el is not None and node.is_tail:
-            el = el.getparent()
-        if el is None or not _running_text(el) or self.skip(el):
+        el = scan.text_owner(node)
+        if el is None or not scan.running_text(el) or self.skip(el):
             return
         for m in _IN_TEXT.finditer(node):
             context = self.doc.context(el, m.group())
@@ -215,31 +196,6 @@ class _Scan:
                 self.post(PostRef(m.group("short").lower(), None), "bare-url", context)
             else:
                 self.post(PostRef(m.group("tid").lower(), m.group("tsub")), "bare-url", context)
-
-
-def _running_text(el) -> bool:
-    """Text of el is article prose: not script/style, not a link's own text (read as a link)."""
-    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
-        return False
-    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
-
-
-def _widget_context(doc: Document, el) -> str:
-    """Context of a widget (iframe, script) that holds no prose of its own.
-
-    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
-    the element before it, never the whole article body a bare widget often sits in (reading
-    that is slow on a long live blog, and useless as context).
-    """
-    parent = el.getparent()
-    if parent is not None and len(parent) <= _SMALL_WRAPPER:
-        return doc.context(el)
-    prev = el.getprevious()
-    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
-        prev = prev.getprevious()
-    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
-        return ""
-    return doc.context(prev)
 
 
 # =============================================================================================
@@ -300,7 +256,7 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     post.records = json_res.records + oembed_res.records + page_res.records
     listing, oembed = route(json_res), route(oembed_res)
     thing = _submission(listing.data)
-    oembed_ok = oembed.status == 200 and isinstance(oembed.data, dict) and bool(oembed.data.get("html"))
+    oembed_ok = has_html(oembed)
     post.status, post.status_reason = decide([
         ("json", listing, thing is not None), ("oembed", oembed, oembed_ok), ("page", route(page_res), False),
     ])

@@ -11,15 +11,15 @@ claimed, nor are invite (`joinchat`, `+code`), sticker, share, proxy and bare ch
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, Optional
 
 import lxml.html
 from lxml import etree
 
 from archiver.models import Embed, Media, Post, RecordRef
+from archiver.platforms import scan
 from archiver.platforms.base import Detected
-from archiver.platforms.common import decide, route
+from archiver.platforms.common import decide, iso_utc_ms, route
 
 if TYPE_CHECKING:
     from archiver.extract import Document
@@ -49,9 +49,11 @@ _QUERIES: dict[str, etree.XPath] = {}
 # `where()` can tell it is no link text; a bare `telegram` would also hit the `data-telegram-post`
 # attribute name, which it cannot classify, and cost a scan of every text node.
 _LINK_MARKERS = (b"t.me/", b"telegram.")
-_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
-_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
-_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
+_URL_PARTS: scan.UrlParts = (
+    (frozenset({"iframe", "unknown"}), "//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]"),
+    (frozenset({"a", "unknown"}), "//a/@href[contains(., 't.me/') or contains(., 'telegram.')]"),
+    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 't.me/') or contains(., 'telegram.')]"),
+)
 
 
 def _post_id(channel: str, msg: str) -> Optional[str]:
@@ -78,15 +80,15 @@ def detect(doc: Document) -> Iterable[Detected]:
     """Every Telegram post embedded (widget script, iframe) or linked in the article body."""
     if not doc.has(b"t.me/", b"telegram."):  # telegram.me/, telegram.dog/, the widget's telegram.org script
         return []
-    scan = _Scan(doc)
+    state = _Scan(doc)
     for node in _candidates(doc):
         if not isinstance(node, str):
-            scan.element(node)
+            state.element(node)
         elif node.is_attribute:
-            scan.anchor(node.getparent())
+            state.anchor(node.getparent())
         else:
-            scan.text(node)
-    return scan.found
+            state.text(node)
+    return state.found
 
 
 def _candidates(doc: Document) -> list:
@@ -96,25 +98,12 @@ def _candidates(doc: Document) -> list:
     runs only where a literal says it can find something: `data-telegram-post`, or the gate's
     markers inside an <iframe> tag, an <a> tag or running text.
     """
-    parts = []
-    if doc.has(b"data-telegram-post"):
-        parts.append("//script[@data-telegram-post]")
+    parts = ["//script[@data-telegram-post]"] if doc.has(b"data-telegram-post") else []
     kinds: set[str] = set()
     for marker in _LINK_MARKERS:
         kinds |= doc.where(marker)
-    if kinds & {"iframe", "unknown"}:
-        parts.append("//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]")
-    if kinds & {"a", "unknown"}:
-        parts.append("//a/@href[contains(., 't.me/') or contains(., 'telegram.')]")
-    if kinds & {"text", "unknown"}:
-        parts.append("/descendant::text()[contains(., 't.me/') or contains(., 'telegram.')]")
-    if not parts:
-        return []
-    query = " | ".join(parts)
-    compiled = _QUERIES.get(query)
-    if compiled is None:
-        compiled = _QUERIES[query] = etree.XPath(query)
-    return compiled(doc.root)
+    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
+    return scan.union(doc, parts, _QUERIES)
 
 
 class _Scan:
@@ -136,53 +125,26 @@ class _Scan:
             m = _DATA_POST.fullmatch(el.get("data-telegram-post") or "")
             if m:
                 self.post(_post_id(m.group("channel"), m.group("msg")), "script",
-                          _widget_context(self.doc, el), m.group("channel"))
+                          scan.widget_context(self.doc, el), m.group("channel"))
             return
-        src = self.doc.absolute(el.get("src")) or self.doc.absolute(el.get("data-src")) or ""
-        m = _POST_HREF.match(src)
+        m = _POST_HREF.match(scan.frame_src(self.doc, el))
         if m:
-            self.post(_post_id(m.group("channel"), m.group("msg")), "iframe", _widget_context(self.doc, el), m.group("channel"))
+            self.post(_post_id(m.group("channel"), m.group("msg")), "iframe", scan.widget_context(self.doc, el),
+                      m.group("channel"))
 
     def anchor(self, a) -> None:
         m = _POST_HREF.match(self.doc.absolute(a.get("href")) or "")
         if m and not self.doc.is_chrome(a):
             self.post(_post_id(m.group("channel"), m.group("msg")), "link",
-                      self.doc.context(a, "".join(a.itertext())), m.group("channel"))
+                      scan.link_context(self.doc, a), m.group("channel"))
 
     def text(self, node) -> None:
-        el = node.getparent()
-        if el is not None and node.is_tail:
-            el = el.getparent()
-        if el is None or not _running_text(el) or self.doc.is_chrome(el):
+        el = scan.text_owner(node)
+        if el is None or not scan.running_text(el) or self.doc.is_chrome(el):
             return
         for m in _IN_TEXT.finditer(node):
             self.post(_post_id(m.group("channel"), m.group("msg")), "bare-url", self.doc.context(el, m.group()),
                       m.group("channel"))
-
-
-def _running_text(el) -> bool:
-    """Text of el is article prose: not script/style, not a link's own text (read as a link)."""
-    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
-        return False
-    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
-
-
-def _widget_context(doc: Document, el) -> str:
-    """Context of a widget (iframe, script) that holds no prose of its own.
-
-    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
-    the element before it, never the whole article body a bare widget often sits in (reading
-    that is slow on a long live blog, and useless as context).
-    """
-    parent = el.getparent()
-    if parent is not None and len(parent) <= _SMALL_WRAPPER:
-        return doc.context(el)
-    prev = el.getprevious()
-    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
-        prev = prev.getprevious()
-    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
-        return ""
-    return doc.context(prev)
 
 
 # =============================================================================================
@@ -242,7 +204,7 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
         post.author_name = parsed.get("author_name")
         post.author_handle = parsed.get("channel") or post.author_handle
         post.text = parsed.get("text")
-        post.created_at = _iso_utc(parsed.get("datetime"))
+        post.created_at = iso_utc_ms(parsed.get("datetime"))
         post.media = [Media(url=url, kind=kind) for kind, url in parsed.get("media", [])]
     return post
 
@@ -307,17 +269,3 @@ def _message_text(el) -> str:
         br.tail = "\n" + (br.tail or "")
     return "\n".join(line.strip() for line in el.text_content().split("\n")).strip()
 
-
-def _iso_utc(value: object) -> Optional[str]:
-    """An ISO 8601 time as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC (the form tweets use); None if unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip().replace("z", "Z"))
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    when = when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

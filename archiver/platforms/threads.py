@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable
 from lxml import etree
 
 from archiver.models import Embed
-from archiver.platforms import meta
+from archiver.platforms import meta, scan
 from archiver.platforms.base import Detected
 
 if TYPE_CHECKING:
@@ -40,22 +40,16 @@ _POST_BY = re.compile(r"Post by @(" + _USER + r")", re.A)
 
 _LINKS = "contains(., 'threads.net/') or contains(., 'threads.com/')"
 # One literal covers both hosts (and the blockquote's permalink); each hit's sign says whether a
-# post URL starts there, and only the query parts it calls for run (`meta.candidates`). A profile
+# post URL starts there, and only the query parts it calls for run (`scan.candidates`). A profile
 # link in the header calls for none. The blockquote's class is looked for only on such pages.
 _GATE = (b"threads.",)
-_SIGNS: meta.Signs = (
-    (b"threads.", meta.regex_sign(re.compile(
+_SIGNS: scan.Signs = (
+    (b"threads.", scan.regex_sign(re.compile(
         rb"(?P<url>threads\.(?:net|com)/(?:@[A-Za-z0-9._]{1,30}/post/|t/))", re.I))),
-    (b"text-post-media", meta.regex_sign(re.compile(rb"(?P<blockquote>text-post-media)"))),
+    (b"text-post-media", scan.regex_sign(re.compile(rb"(?P<blockquote>text-post-media)"))),
 )
-_MARKUP_PARTS: meta.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'text-post-media')]"),)
-_URL_PARTS: meta.UrlParts = (
-    (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, 'threads.') or contains(@data-src, 'threads.')]" + meta.NOT_IN_EMBED),
-    (frozenset({"a", "unknown"}), f"//a/@href[{_LINKS}]" + meta.NOT_IN_EMBED),
-    (frozenset({"text", "unknown"}), f"/descendant::text()[{_LINKS}]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
-_FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
+_MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'text-post-media')]"),)
+_URL_PARTS: scan.UrlParts = scan.url_parts("contains(@src, 'threads.') or contains(@data-src, 'threads.')", _LINKS)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -89,22 +83,21 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
             if node.tag == "blockquote":
                 _blockquote(doc, node, found)
             elif not doc.is_chrome(node):
-                src = doc.absolute(node.get("src")) or doc.absolute(node.get("data-src")) or ""
-                parsed = parse_post_url(src)
+                parsed = parse_post_url(scan.frame_src(doc, node))
                 if parsed:
                     _post(found, parsed, "iframe", doc.context(node))
         elif node.is_attribute:
             el = node.getparent()
             parsed = parse_post_url(doc.absolute(el.get("href")) or "")
             if parsed and not doc.is_chrome(el):
-                _post(found, parsed, "link", doc.context(el, "".join(el.itertext())))
+                _post(found, parsed, "link", scan.link_context(doc, el))
         else:
             _text(doc, node, found)
     return found
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
+    return scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:
@@ -117,7 +110,7 @@ def _blockquote(doc: Document, el, found: list[Detected]) -> None:
     """blockquote.text-post-media: its permalink attribute, else its first link."""
     if "text-post-media" not in (el.get("class") or "").split() or doc.is_chrome(el):
         return
-    links = [el.get("data-text-post-permalink")] + _FIRST_LINK(el)
+    links = [el.get("data-text-post-permalink")] + scan.FIRST_LINK(el)
     parsed = next((p for p in (parse_post_url(doc.absolute(u) or "") for u in links) if p), None)
     if parsed:
         text = doc.text(el)
@@ -127,12 +120,7 @@ def _blockquote(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _text(doc: Document, node, found: list[Detected]) -> None:
-    el = node.getparent()
-    if el is not None and node.is_tail:
-        el = el.getparent()
-    matches = list(_IN_TEXT.finditer(node))
-    if el is None or not matches or doc.is_chrome(el):
-        return
+    el, matches = scan.text_matches(doc, node, _IN_TEXT)
     for m in matches:
         _post(found, (m.group("handle"), m.group("code")), "bare-url", doc.context(el, m.group()))
 

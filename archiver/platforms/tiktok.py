@@ -18,7 +18,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from archiver.models import Embed
-from archiver.platforms import meta
+from archiver.platforms import scan
 from archiver.platforms.base import Detected, Profile
 
 if TYPE_CHECKING:
@@ -58,19 +58,15 @@ _IN_TEXT = re.compile(
 _DIGITS = re.compile(r"\s*([0-9]{15,21})\s*", re.A)
 
 _MARKER = b"tiktok"  # in every host, short link and the blockquote's class
-# The one literal's hits say what the page holds (`meta.read_signs`): a video URL, a short link, or
+# The one literal's hits say what the page holds (`scan.read_signs`): a video URL, a short link, or
 # the blockquote's class; a profile link in the header calls for no tree query.
-_SIGNS: meta.Signs = ((_MARKER, meta.regex_sign(re.compile(
+_SIGNS: scan.Signs = ((_MARKER, scan.regex_sign(re.compile(
     rb"(?P<url>tiktokv?\.com/(?:@[\w.-]*/(?:video|photo)/[0-9]|embed/|player/v1/|share/video/|v/[0-9]|t/[A-Za-z0-9]))"
     rb"|(?<=vm\.|vt\.)(?P<url_short>tiktok\.com/[A-Za-z0-9])"
     rb"|(?P<blockquote>tiktok-embed)", re.I))),)
-_MARKUP_PARTS: meta.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'tiktok-embed')]"),)
-_URL_PARTS: meta.UrlParts = (
-    (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, 'tiktok') or contains(@data-src, 'tiktok')]" + meta.NOT_IN_EMBED),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'tiktok')]" + meta.NOT_IN_EMBED),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'tiktok')]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
+_MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'tiktok-embed')]"),)
+_URL_PARTS: scan.UrlParts = scan.url_parts("contains(@src, 'tiktok') or contains(@data-src, 'tiktok')",
+                                           "contains(., 'tiktok')")
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -116,7 +112,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
+    return scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], video_id: str, handle: str | None, form: str, context: str) -> None:
@@ -154,8 +150,7 @@ def _blockquote(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _iframe(doc: Document, el, found: list[Detected]) -> None:
-    src = doc.absolute(el.get("src")) or doc.absolute(el.get("data-src")) or ""
-    parsed = parse_video_url(src)
+    parsed = parse_video_url(scan.frame_src(doc, el))
     if parsed:
         _post(found, parsed[1], parsed[0], "iframe", doc.context(el))
 
@@ -165,7 +160,7 @@ def _anchor(doc: Document, el, found: list[Detected]) -> None:
     parsed = parse_video_url(url)
     short = None if parsed else _SHORT_URL.match(url)
     if (parsed or short) and not doc.is_chrome(el):
-        context = doc.context(el, "".join(el.itertext()))
+        context = scan.link_context(doc, el)
         if parsed:
             _post(found, parsed[1], parsed[0], "link", context)
         else:
@@ -173,12 +168,7 @@ def _anchor(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _text(doc: Document, node, found: list[Detected]) -> None:
-    el = node.getparent()
-    if el is not None and node.is_tail:
-        el = el.getparent()
-    matches = list(_IN_TEXT.finditer(node))
-    if el is None or not matches or doc.is_chrome(el):
-        return
+    el, matches = scan.text_matches(doc, node, _IN_TEXT)
     for m in matches:
         context = doc.context(el, m.group())
         if m.group("video"):
@@ -200,8 +190,9 @@ def _short_url(code: str | None, tcode: str | None) -> str:
 import logging
 from datetime import datetime, timezone
 
-from archiver.models import Media, Post, RecordRef
-from archiver.platforms.common import decide, route
+from archiver.models import Post, RecordRef
+from archiver.platforms.common import (add_thumbnail, decide_with_page, fetch_page_and_oembed, follow_short_link,
+                                       json_object, stripped)
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher
@@ -219,18 +210,7 @@ def oembed_url(video_url: str) -> str:
 
 def resolve(embed: Embed, fetcher: Fetcher) -> tuple[Embed | None, list[RecordRef]]:
     """Follow a short link's redirects (each hop recorded) until a video URL, which is not fetched here."""
-    if embed.id is not None:
-        return embed, []
-    res = fetcher.fetch(embed.url, stop_at=lambda url: parse_video_url(url) is not None)
-    parsed = parse_video_url(res.final_url)
-    if parsed is None:
-        return None, res.records
-    handle, video_id = parsed
-    return (
-        Embed(platform=name, id=video_id, url=canonical_url(video_id, handle), forms=list(embed.forms),
-              context=embed.context, author_handle=handle or embed.author_handle),
-        res.records,
-    )
+    return follow_short_link(embed, fetcher, name, parse_video_url, canonical_url)
 
 
 def created_at(video_id: str) -> Optional[str]:
@@ -255,32 +235,20 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     video_id = embed.id
     post = Post(platform=name, id=video_id, url=canonical_url(video_id, embed.author_handle),
                 created_at=created_at(video_id))
-    page_res = fetcher.fetch(post.url)
-    oembed_res = fetcher.fetch(oembed_url(post.url))
-    post.records = page_res.records + oembed_res.records
-    page, oembed = route(page_res), route(oembed_res)
-    data = oembed.data if oembed.status == 200 and isinstance(oembed.data, dict) else None
+    _page_res, page, oembed = fetch_page_and_oembed(post, fetcher, oembed_url(post.url))
+    data = json_object(oembed)
     usable = bool(data and (data.get("html") or data.get("embed_product_id")))
-    routes = [("oembed", oembed, usable)]
-    if page.status != 200:
-        routes.insert(0, ("page", page, False))
-    post.status, post.status_reason = decide(routes)
+    post.status, post.status_reason = decide_with_page(page, False, oembed, usable)
     post.author_handle = embed.author_handle
     if usable:
         post.data = {"oembed": data}
-        post.author_name = _str(data.get("author_name"))
-        post.author_handle = (_str(data.get("author_unique_id")) or _handle(_str(data.get("author_url")))
+        post.author_name = stripped(data.get("author_name"))
+        post.author_handle = (stripped(data.get("author_unique_id")) or _handle(stripped(data.get("author_url")))
                               or embed.author_handle)
-        post.text = _str(data.get("title"))
+        post.text = stripped(data.get("title"))
         post.url = canonical_url(video_id, post.author_handle)
-        thumb = _str(data.get("thumbnail_url"))
-        if thumb and thumb.startswith(("https://", "http://")):
-            post.media.append(Media(url=thumb, kind="thumbnail"))
+        add_thumbnail(post, stripped(data.get("thumbnail_url")))
     return post
-
-
-def _str(value: object) -> Optional[str]:
-    return value.strip() or None if isinstance(value, str) else None
 
 
 def _handle(author_url: str | None) -> Optional[str]:

@@ -14,14 +14,13 @@ channel's live slot (`/embed/live_stream?channel=`) and channel pages (`/channel
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, Optional
 from urllib.parse import parse_qs, quote, urlsplit
 
 from lxml import etree
 
 from archiver.models import Embed
-from archiver.platforms import meta
+from archiver.platforms import scan
 from archiver.platforms.base import Detected
 
 if TYPE_CHECKING:
@@ -52,25 +51,20 @@ _IN_TEXT = re.compile(
 )
 
 _MARKER = b"youtu"  # in every host above, in amp-youtube and lite-youtube
-# The one literal's hits say what the page holds (`meta.read_signs`): a video URL, or the start of
+# The one literal's hits say what the page holds (`scan.read_signs`): a video URL, or the start of
 # an <amp-youtube> / <lite-youtube> element; a channel link in the header calls for no tree query.
-_SIGNS: meta.Signs = ((_MARKER, meta.regex_sign(re.compile(
+_SIGNS: scan.Signs = ((_MARKER, scan.regex_sign(re.compile(
     rb"(?P<url>youtu(?:be(?:-nocookie)?\.com(?:/|%2F)(?:watch|embed|shorts|live|v|e)\b|\.be(?:/|%2F)[A-Za-z0-9_-]))"
     rb"|(?<=<amp-)(?P<amp>youtube)|(?<=<lite-)(?P<lite>youtube)", re.I))),)
-_MARKUP_PARTS: meta.MarkupParts = (
+_MARKUP_PARTS: scan.MarkupParts = (
     ("amp", "//amp-youtube[@data-videoid]"),
     ("lite", "//lite-youtube[@videoid]"),
 )
-_URL_PARTS: meta.UrlParts = (
-    (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, 'youtu') or contains(@data-src, 'youtu') or contains(@data-lazy-src, 'youtu')]"
-     + meta.NOT_IN_EMBED),
-    (frozenset({"tag", "unknown"}),
-     "//embed[contains(@src, 'youtu')]" + meta.NOT_IN_EMBED
-     + " | //object[contains(@data, 'youtu')]" + meta.NOT_IN_EMBED),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'youtu')]" + meta.NOT_IN_EMBED),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'youtu')]" + meta.PROSE + meta.NOT_IN_EMBED),
-)
+_URL_PARTS: scan.UrlParts = scan.url_parts(
+    "contains(@src, 'youtu') or contains(@data-src, 'youtu') or contains(@data-lazy-src, 'youtu')",
+    "contains(., 'youtu')",
+) + ((frozenset({"tag", "unknown"}),
+      "//embed[contains(@src, 'youtu')]" + scan.NOT_IN_EMBED + " | //object[contains(@data, 'youtu')]" + scan.NOT_IN_EMBED),)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -124,7 +118,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return meta.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
+    return scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
 
 
 def _post(found: list[Detected], video_id: str | None, form: str, context: str) -> None:
@@ -161,16 +155,11 @@ def _anchor(doc: Document, el, found: list[Detected]) -> None:
     url = doc.absolute(el.get("href"))
     video_id = parse_video_url(url) if url else None
     if video_id and not doc.is_chrome(el):
-        _post(found, video_id, "link", doc.context(el, "".join(el.itertext())))
+        _post(found, video_id, "link", scan.link_context(doc, el))
 
 
 def _text(doc: Document, node, found: list[Detected]) -> None:
-    el = node.getparent()
-    if el is not None and node.is_tail:
-        el = el.getparent()
-    matches = list(_IN_TEXT.finditer(node))
-    if el is None or not matches or doc.is_chrome(el):
-        return
+    el, matches = scan.text_matches(doc, node, _IN_TEXT)
     for m in matches:
         _post(found, m.group("id"), "bare-url", doc.context(el, m.group()))
 
@@ -181,8 +170,8 @@ def _text(doc: Document, node, found: list[Detected]) -> None:
 
 import logging
 
-from archiver.models import Media, Post, RecordRef
-from archiver.platforms.common import decide, route
+from archiver.models import Post, RecordRef
+from archiver.platforms.common import add_thumbnail, decide_with_page, fetch_page_and_oembed, iso_utc, json_object, stripped
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher
@@ -214,32 +203,20 @@ def snapshot(embed: Embed, fetcher: Fetcher) -> Post:
     serves the same player shell for a removed video. Its own 404 or lost answer still counts.
     """
     post = Post(platform=name, id=embed.id, url=canonical_url(embed.id))
-    page_res = fetcher.fetch(post.url)
-    oembed_res = fetcher.fetch(oembed_url(post.url))
-    post.records = page_res.records + oembed_res.records
-    page, oembed = route(page_res), route(oembed_res)
-    data = oembed.data if oembed.status == 200 and isinstance(oembed.data, dict) else None
+    page_res, page, oembed = fetch_page_and_oembed(post, fetcher, oembed_url(post.url))
+    data = json_object(oembed)
     usable = bool(data and (data.get("title") or data.get("html")))
-    routes = [("oembed", oembed, usable)]
-    if page.status != 200:
-        routes.insert(0, ("page", page, False))
-    post.status, post.status_reason = decide(routes)
+    post.status, post.status_reason = decide_with_page(page, False, oembed, usable)
     published = _published(page_res.body) if page_res.ok else None
     if published:
         post.created_at = published
     if usable:
         post.data = {"oembed": data}
-        post.author_name = _str(data.get("author_name"))
-        post.author_handle = _author_handle(_str(data.get("author_url")))
-        post.text = _str(data.get("title"))
-        thumb = _str(data.get("thumbnail_url"))
-        if thumb and thumb.startswith(("https://", "http://")):
-            post.media.append(Media(url=thumb, kind="thumbnail"))
+        post.author_name = stripped(data.get("author_name"))
+        post.author_handle = _author_handle(stripped(data.get("author_url")))
+        post.text = stripped(data.get("title"))
+        add_thumbnail(post, stripped(data.get("thumbnail_url")))
     return post
-
-
-def _str(value: object) -> Optional[str]:
-    return value.strip() or None if isinstance(value, str) else None
 
 
 def _author_handle(author_url: str | None) -> Optional[str]:
@@ -257,13 +234,4 @@ def _author_handle(author_url: str | None) -> Optional[str]:
 def _published(body: bytes | None) -> Optional[str]:
     """The watch page's datePublished as UTC `YYYY-MM-DDTHH:MM:SSZ`, when it has one."""
     m = _PUBLISHED.search(body or b"")
-    if not m:
-        return None
-    text = m.group(1).decode("ascii")
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        return None  # a bare date says the day, not the moment
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(m.group(1).decode("ascii")) if m else None  # a bare date says the day, not the moment: None

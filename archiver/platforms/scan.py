@@ -1,0 +1,190 @@
+"""What every platform's detection shares: which tree queries a page calls for (read off the raw
+page), running them as one union query, and reading the elements and text nodes it returns.
+
+Full-tree queries cost a good fraction of the parse, so a detector runs only the parts of its
+union that the raw page calls for: a page with no post of that platform costs a few scans of its
+bytes and no tree query at all. The union comes back in document order, so posts come out in
+page order and a container is always seen before the links inside it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Callable, Optional
+
+from lxml import etree
+
+if TYPE_CHECKING:
+    from archiver.extract import Document
+
+# --- which tree queries a page calls for ----------------------------------------------------------
+
+# Posts inside another platform's embed belong to that post (its text, its card), not to the article.
+NOT_IN_EMBED = (
+    "[not(ancestor::blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
+    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed') or contains(@class, 'text-post-media')"
+    " or contains(@class, 'bluesky-embed') or contains(@class, 'reddit-') or contains(@class, 'mastodon-embed')]"
+    " or ancestor::div[contains(@class, 'fb-post') or contains(@class, 'fb-video')])]"
+)
+# Prose only: not a link's own text (the href decides), not scripts, styles or the head.
+PROSE = ("[not(ancestor::*[self::a[@href] or self::script or self::style or self::textarea or self::title"
+         " or self::head or self::noscript or self::template])]")
+
+# A sign reads the raw page at one hit of a literal: "url..." when a post URL starts there, the name
+# of a piece of markup (`amp`, `blockquote`, `sdk`...), or None (a profile link, a share button).
+Sign = Callable[[bytes, int], Optional[str]]
+Signs = tuple[tuple[bytes, Sign], ...]  # (literal, its sign)
+MarkupParts = tuple[tuple[str, str], ...]  # (markup name, XPath)
+UrlParts = tuple[tuple[frozenset[str], str], ...]  # (`Document.where` kinds it looks at, XPath)
+
+
+def regex_sign(pattern: "re.Pattern[bytes]") -> Sign:
+    """A sign from an anchored regex whose named alternatives say what starts at the hit."""
+
+    def sign(src: bytes, pos: int) -> Optional[str]:
+        m = pattern.match(src, pos)
+        return m.lastgroup if m else None
+
+    return sign
+
+
+def url_parts(iframe: str, links: str) -> UrlParts:
+    """The URL parts of a platform whose posts are URLs: iframes matching the `iframe` predicate,
+    hrefs and prose text nodes matching the `links` one; none inside another platform's embed."""
+    return (
+        (frozenset({"iframe", "unknown"}), f"//iframe[{iframe}]" + NOT_IN_EMBED),
+        (frozenset({"a", "unknown"}), f"//a/@href[{links}]" + NOT_IN_EMBED),
+        (frozenset({"text", "unknown"}), f"/descendant::text()[{links}]" + PROSE + NOT_IN_EMBED),
+    )
+
+
+def read_signs(doc: Document, signs: Signs) -> tuple[set[str], set[str]]:
+    """(where post URLs start, as `Document.where` kinds; the markup seen) from the raw page.
+
+    Full-tree queries cost a good fraction of the parse, and so does each scan of the raw page for
+    a literal, so a platform scans for as few literals as it can and reads each hit with its sign:
+    a profile link in the site's header or a share button calls for no tree query at all. An
+    entity-escaped URL cannot be told: it counts as a URL.
+    """
+    kinds: set[str] = set()
+    marks: set[str] = set()
+    src = doc.source
+    for literal, sign in signs:
+        hits = doc.hits(literal)
+        others: list[tuple[int, int]] = []
+        for pos in hits:
+            what = sign(src, pos)
+            if (what or "").startswith("url") or (what is None and b"&#" in src[pos:pos + 64]):
+                continue
+            if what:
+                marks.add(what)
+            others.append((pos, pos + 1))
+        if len(others) < len(hits):
+            kinds |= doc.where(literal, outside=others)
+    return kinds, marks
+
+
+def candidates(doc: Document, signs: Signs, markup: MarkupParts, urls: UrlParts,
+               cache: dict[str, etree.XPath], exhaustive: bool = False) -> list:
+    """One union query of the parts the raw page calls for (`read_signs`), in document order.
+
+    `exhaustive` runs every part whatever the raw page says (same answer; for tests).
+    """
+    if exhaustive:
+        kinds, marks = {"unknown"}, {name for name, _ in markup}
+    else:
+        kinds, marks = read_signs(doc, signs)
+    parts = [xpath for name, xpath in markup if name in marks]
+    parts += [xpath for wanted, xpath in urls if kinds & wanted]
+    return union(doc, parts, cache)
+
+
+def union(doc: Document, parts: list[str], cache: dict[str, etree.XPath]) -> list:
+    """The union of the XPath `parts` over the page, in document order (nothing if no part);
+    each distinct union is compiled once, in the caller's `cache`."""
+    if not parts:
+        return []
+    query = " | ".join(dict.fromkeys(parts))
+    compiled = cache.get(query)
+    if compiled is None:
+        compiled = cache[query] = etree.XPath(query)
+    return compiled(doc.root)
+
+
+# --- reading what the query returns -------------------------------------------------------------
+
+ANCHORS = etree.XPath(".//a[@href]")
+FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
+
+_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
+_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
+_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
+
+
+def text_owner(node):
+    """The element whose running text a text node is: its parent, or for a tail its grandparent
+    (None at the top of the tree)."""
+    el = node.getparent()
+    if el is not None and node.is_tail:
+        el = el.getparent()
+    return el
+
+
+def text_matches(doc: Document, node, pattern: re.Pattern) -> tuple:
+    """(element owning the text node, `pattern`'s matches in it); (None, []) when there is no
+    match, no owner, or the owner is in the site's chrome."""
+    el = text_owner(node)
+    matches = list(pattern.finditer(node))
+    if el is None or not matches or doc.is_chrome(el):
+        return None, []
+    return el, matches
+
+
+def running_text(el) -> bool:
+    """Text of el is article prose: not script/style, not a link's own text (read as a link)."""
+    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
+        return False
+    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+def frame_src(doc: Document, el) -> str:
+    """An iframe's URL, absolute: its `src`, else a lazy loader's `data-src` ("" if neither)."""
+    return doc.absolute(el.get("src")) or doc.absolute(el.get("data-src")) or ""
+
+
+def link_context(doc: Document, a) -> str:
+    """Context of a link: the prose around the link's own text."""
+    return doc.context(a, "".join(a.itertext()))
+
+
+def widget_context(doc: Document, el) -> str:
+    """Context of a widget (iframe, script) that holds no prose of its own.
+
+    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
+    the element before it, never the whole article body a bare widget often sits in (reading
+    that is slow on a long live blog, and useless as context).
+    """
+    parent = el.getparent()
+    if parent is not None and len(parent) <= _SMALL_WRAPPER:
+        return doc.context(el)
+    prev = el.getprevious()
+    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
+        prev = prev.getprevious()
+    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
+        return ""
+    return doc.context(prev)
+
+
+class Pass:
+    """One detector's pass over its candidates: the page, and the embeds already read whole (their
+    inner links and text belong to the post they embed, not to the article)."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.containers: set = set()
+
+    def skip(self, el) -> bool:
+        """Inside an embed already read whole, or in the site's chrome."""
+        if self.containers and (el in self.containers or any(a in self.containers for a in el.iterancestors())):
+            return True
+        return self.doc.is_chrome(el)
