@@ -269,7 +269,9 @@ class Gen:
         social = "".join(f'<a class="social-{n}" href="https://{h}/NewsExample" aria-label="{n}">{self.svg(r.randrange(200, 900))}</a>'
                          for n, h in (("twitter", "twitter.com"), ("facebook", "www.facebook.com"),
                                       ("instagram", "www.instagram.com"), ("youtube", "www.youtube.com")))
-        return (f'<body class="article-template single has-sidebar"><a class="skip-link" href="#content">Skip</a>'
+        gtm = ('<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-' + self.code(7) + '" height="0" '
+               'width="0" style="display:none;visibility:hidden"></iframe></noscript>') if r.random() < 0.5 else ""
+        return (f'<body class="article-template single has-sidebar">{gtm}<a class="skip-link" href="#content">Skip</a>'
                 f'<header class="site-header" role="banner"><a class="logo" href="/">{self.svg(r.randrange(1000, 4000))}</a>'
                 f'<nav class="main-nav" aria-label="Main"><ul class="menu">{items}</ul></nav>'
                 f'<form class="search" action="/search"><input type="search" name="q"><button>{self.svg(300)}</button></form>'
@@ -341,8 +343,22 @@ class Gen:
     def body_scripts(self) -> str:
         r = self.rng
         ext = "".join(f'<script src="https://cdn.news.example/js/{self.code(10)}.js" defer></script>' for _ in range(r.randrange(3, 12)))
-        return ext + "<script>" + "".join(f"window.__cfg_{self.code(4)}={{a:{r.randrange(99)},b:'{self.code(30)}'}};"
-                                          for _ in range(r.randrange(10, 80))) + "</script>"
+        config = "<script>" + "".join(f"window.__cfg_{self.code(4)}={{a:{r.randrange(99)},b:'{self.code(30)}'}};"
+                                      for _ in range(r.randrange(10, 80))) + "</script>"
+        # Site JS as themes ship it inline: comparisons ("<" in a script), share endpoints, status codes.
+        share = ("<script>(function(){var nets={twitter:'https://twitter.com/intent/tweet?url=',"
+                 "facebook:'https://www.facebook.com/sharer/sharer.php?u=',whatsapp:'https://api.whatsapp.com/send?text='};"
+                 "var links=document.querySelectorAll('.share-buttons a');for(var i=0;i<links.length;i++){"
+                 "links[i].addEventListener('click',function(e){if(window.innerWidth<768){return;}e.preventDefault();"
+                 "window.open(this.href,'share','width=600,height=400');});}"
+                 "var x=new XMLHttpRequest();x.onreadystatechange=function(){if(x.readyState===4&&x.status===200&&"
+                 "x.responseText.length<1e5){document.body.classList.add('status-ok');}};"
+                 "x.open('GET','/api/most-read?status=published');x.send();})();</script>")
+        loader = ('<script>window.twttr=(function(d,s,id){var js,fjs=d.getElementsByTagName(s)[0],t=window.twttr||{};'
+                  'if(d.getElementById(id))return t;js=d.createElement(s);js.id=id;js.src="https://platform.twitter.com/widgets.js";'
+                  'fjs.parentNode.insertBefore(js,fjs);t._e=[];t.ready=function(f){t._e.push(f);};return t;}'
+                  '(document,"script","twitter-wjs"));</script>') if r.random() < 0.3 else ""
+        return ext + config + share + loader
 
 
 def state_blob(article_html: str, size: int) -> str:
