@@ -8,31 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from archiver.cli import cli
-from archiver.extract import ExtractResult, find_embeds, parse_html
-from archiver.models import Embed
+from archiver.extract import parse_html
 from archiver.platforms import facebook, instagram, meta, platform_for, scan, threads, tiktok, youtube
 from fixtureweb import Response
 from warcread import read_records
-from world_video_meta import FB_CDN, IG_CDN, FakePost, VideoMetaWorld, image_bytes, news_page
+from world_video_meta import (ARTICLE, FB_CDN, IG_CDN, FakePost, VideoMetaWorld, export_rows, extract, image_bytes,
+                              news_page, only, run_capture, summary)
 
-BASE = "https://news.example/2024/06/10/floods"
-ARTICLE = BASE
-
-
-def extract(body: str) -> ExtractResult:
-    return find_embeds(parse_html(news_page(body).encode(), base_url=BASE))
-
-
-def summary(result: ExtractResult, platform: str) -> list[tuple[str, list[str]]]:
-    return [(e.id or e.url, e.forms) for e in result.embeds if e.platform == platform]
-
-
-def only(result: ExtractResult, platform: str) -> Embed:
-    (embed,) = [e for e in result.embeds if e.platform == platform]
-    return embed
+BASE = ARTICLE
 
 
 def test_chrome_only_page_has_no_posts_but_records_the_page_plugin():
@@ -389,17 +373,6 @@ ALL_FIVE = (
     + '<p><a href="https://fb.watch/rBcD3fGh1j/">The ministry\'s video</a> shows the bank.</p>'
     + TH_BLOCKQUOTE
 )
-
-
-def run_capture(web, archive: Path, *args: str):
-    return CliRunner().invoke(cli, ["capture", ARTICLE, "--archive", str(archive), "--no-requisites", *args],
-                              env=web.env(), catch_exceptions=False)
-
-
-def export_rows(archive: Path) -> dict[tuple[str, str], dict]:
-    result = CliRunner().invoke(cli, ["export", "--archive", str(archive)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return {(r["platform"], r["id"]): r for r in map(json.loads, result.stdout.splitlines())}
 
 
 def responses(archive: Path) -> dict[str, list[dict]]:

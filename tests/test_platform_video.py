@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from archiver.cli import cli
-from archiver.extract import ExtractResult, find_embeds, parse_html
-from archiver.models import FORMS, Embed
+from archiver.extract import parse_html
+from archiver.models import FORMS
 from archiver.platforms import platform_for, scan, tiktok, youtube
 from fixtureweb import Response
-from world_video_meta import YT_THUMBS, FakePost, VideoMetaWorld, image_bytes, news_page
+from world_video_meta import (ARTICLE, YT_THUMBS, FakePost, VideoMetaWorld, export_rows, extract, image_bytes,
+                              news_page, only, run_capture, summary)
 
-BASE = "https://news.example/2024/06/10/floods"
-ARTICLE = BASE
-
-
-def extract(body: str) -> ExtractResult:
-    return find_embeds(parse_html(news_page(body).encode(), base_url=BASE))
-
-
-def summary(result: ExtractResult, platform: str) -> list[tuple[str, list[str]]]:
-    return [(e.id or e.url, e.forms) for e in result.embeds if e.platform == platform]
-
-
-def only(result: ExtractResult, platform: str) -> Embed:
-    (embed,) = [e for e in result.embeds if e.platform == platform]
-    return embed
+BASE = ARTICLE
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,17 +255,6 @@ REMOVED = FakePost("youtube", "RemovedVid1", "gone", "Gone", "", state="gone")
 PRIVATE = FakePost("youtube", "PrivateVid1", "hidden", "Hidden", "", state="private")
 CLAP = FakePost("tiktok", TT_ID, "a3noticias", "Antena 3 Noticias", "Nuestro #AplausoSanitario más sincero.")
 SHORT = FakePost("tiktok", "7380000000000000001", "floodwatch", "Flood Watch", "The river at dawn", short="ZMabc1234")
-
-
-def run_capture(web, archive: Path, *args: str):
-    return CliRunner().invoke(cli, ["capture", ARTICLE, "--archive", str(archive), "--no-requisites", *args],
-                              env=web.env(), catch_exceptions=False)
-
-
-def export_rows(archive: Path) -> dict[tuple[str, str], dict]:
-    result = CliRunner().invoke(cli, ["export", "--archive", str(archive)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return {(r["platform"], r["id"]): r for r in map(json.loads, result.stdout.splitlines())}
 
 
 def test_video_capture_end_to_end(web, tmp_path):

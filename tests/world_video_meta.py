@@ -13,21 +13,29 @@ the oEmbed fixtures it lists), trimmed to the fields that matter:
   page carries `og:` tags about the post; a private Instagram post's page redirects to the login
   wall, whose tags are generic.
 
-Also `news_page(body)`: an article whose chrome (header, share buttons, sidebar, footer, comments)
-links these platforms the way news sites do, none of which is a post.
+Also `news_page(body)`: an article (at `ARTICLE`) whose chrome (header, share buttons, sidebar,
+footer, comments) links these platforms the way news sites do, none of which is a post; and the
+helpers the tests of these platforms share to extract from that page and to capture it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 from urllib.parse import parse_qs, urlsplit
 
-from fixtureweb import FixtureWeb, Request, Response
+from click.testing import CliRunner, Result
 
+from archiver.cli import cli
+from archiver.extract import ExtractResult, find_embeds, parse_html
+from archiver.models import Embed
+from fixtureweb import FixtureWeb, Request, Response
+from twitterworld import media_bytes
+
+ARTICLE = "https://news.example/2024/06/10/floods"
 YT_THUMBS = "https://i.ytimg.com/vi/"
 TIKTOK_CDN = "https://p16-sign-va.tiktokcdn.com/obj/tos-maliva-p-0068/"
 IG_CDN = "https://scontent.cdninstagram.com/v/t51.2885-15/"
@@ -36,8 +44,7 @@ FB_CDN = "https://scontent.xx.fbcdn.net/v/t39.30808-6/"
 
 def image_bytes(key: str, size: int = 1024) -> bytes:
     """Distinct, deterministic bytes for an image (JPEG magic first)."""
-    seed = hashlib.sha256(key.encode()).digest()
-    return (b"\xff\xd8\xff\xe0" + seed * (size // len(seed) + 1))[:size]
+    return media_bytes(key, size)
 
 
 @dataclass
@@ -296,7 +303,7 @@ def news_page(body: str, *, title: str = "Floods reach the capital") -> str:
     """An article page with `body` in its content and these platforms all over its chrome."""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} | News Example</title>
-<meta property="og:url" content="https://news.example/2024/06/10/floods">
+<meta property="og:url" content="{ARTICLE}">
 <link rel="stylesheet" href="/static/site.css"></head>
 <body class="single has-sidebar">
 <header class="site-header" role="banner">
@@ -341,3 +348,28 @@ def news_page(body: str, *, title: str = "Floods reach the capital") -> str:
 </li></ol></section>
 <script src="/static/app.js"></script>
 </body></html>"""
+
+
+def extract(body: str) -> ExtractResult:
+    """Every platform's embeds in `news_page(body)`."""
+    return find_embeds(parse_html(news_page(body).encode(), base_url=ARTICLE))
+
+
+def summary(result: ExtractResult, platform: str) -> list[tuple[str, list[str]]]:
+    return [(e.id or e.url, e.forms) for e in result.embeds if e.platform == platform]
+
+
+def only(result: ExtractResult, platform: str) -> Embed:
+    (embed,) = [e for e in result.embeds if e.platform == platform]
+    return embed
+
+
+def run_capture(web: FixtureWeb, archive: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["capture", ARTICLE, "--archive", str(archive), "--no-requisites", *args],
+                              env=web.env(), catch_exceptions=False)
+
+
+def export_rows(archive: Path) -> dict[tuple[str, str], dict]:
+    result = CliRunner().invoke(cli, ["export", "--archive", str(archive)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return {(r["platform"], r["id"]): r for r in map(json.loads, result.stdout.splitlines())}

@@ -50,12 +50,8 @@ _HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za
 _SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "— Name (@handle)"
 
 _BLOCKQUOTE_PART = "//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]"
-_URL_PARTS: scan.UrlParts = (
-    (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]"),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'bsky')]"),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'bsky')]"),
-)
+_URL_PARTS = scan.url_parts("//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]",
+                            "//a/@href[contains(., 'bsky')]", "/descendant::text()[contains(., 'bsky')]")
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -110,13 +106,7 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not doc.has(b"bsky"):
         return []
     state = _Scan(doc)
-    for node in _candidates(doc):
-        if not isinstance(node, str):
-            state.element(node)
-        elif node.is_attribute:
-            state.anchor(node.getparent(), str(node))
-        else:
-            state.text(node)
+    state.run(_candidates(doc))
     return state.results()
 
 
@@ -198,11 +188,11 @@ class _Scan(scan.Pass):
             self.dids.setdefault(handle, actor)
         self.post(post_id, "blockquote", self.doc.context(el), handle or (None if actor.startswith("did:") else actor))
 
-    def anchor(self, a, href: str) -> None:
+    def anchor(self, a) -> None:
         """A bsky.app post link (an at:// href too, which `absolute` would refuse)."""
         if self.skip(a):
             return
-        href = href.strip()
+        href = a.get("href").strip()
         post_id = parse_post_url(href if href.startswith("at://") else (self.doc.absolute(href) or ""))
         if post_id:
             actor = post_id.rpartition("/")[0]

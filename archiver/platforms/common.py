@@ -48,7 +48,8 @@ def decide(routes: Sequence[tuple[str, RouteResult, bool]]) -> tuple[str, Option
 # --- the post page and an oEmbed answer about it (YouTube, TikTok, Meta) --------------------------
 
 
-def fetch_page_and_oembed(post: Post, fetcher: Fetcher, oembed_url: str) -> tuple[FetchResult, RouteResult, RouteResult]:
+def fetch_page_and_oembed(post: Post, fetcher: Fetcher, oembed_url: str
+                          ) -> tuple[FetchResult, RouteResult, RouteResult]:
     """(page fetch, page route, oEmbed route): the post page, then the oEmbed answer, both recorded on `post`."""
     page_res = fetcher.fetch(post.url)
     oembed_res = fetcher.fetch(oembed_url)

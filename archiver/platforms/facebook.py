@@ -91,7 +91,7 @@ _MARKUP_PARTS: scan.MarkupParts = (
     ("sdk", "//div[@data-href][contains(@class, 'fb-post') or contains(@class, 'fb-video')"
             " or contains(@class, 'fb-page')]"),
 )
-_URL_PARTS: scan.UrlParts = scan.url_parts(
+_URL_PARTS: scan.UrlParts = scan.article_url_parts(
     "contains(@src, 'facebook.com/') or contains(@data-src, 'facebook.com/')", _LINKS)
 _HAS_BLOCKQUOTE = etree.XPath("boolean(.//blockquote)")
 _QUERIES: dict[str, etree.XPath] = {}
@@ -180,18 +180,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """
     if not exhaustive and not any(doc.hits(literal) for literal in _GATE):
         return []
-    found: list[Detected] = []
-    for node in _candidates(doc, exhaustive):
-        if not isinstance(node, str):
-            if node.tag == "div":
-                _sdk(doc, node, found)
-            else:
-                _iframe(doc, node, found)
-        elif node.is_attribute:
-            _anchor(doc, node.getparent(), found)
-        else:
-            _text(doc, node, found)
-    return found
+    return scan.walk(doc, _candidates(doc, exhaustive), _element, _anchor, _text)
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
@@ -222,6 +211,14 @@ def _profile(found: list[Detected], url: str | None) -> None:
     segs = [s for s in parts.path.split("/") if s]
     if _FB_HOST.fullmatch(host) and len(segs) == 1 and segs[0].lower() not in _RESERVED:
         found.append(Profile(name, f"https://www.facebook.com/{segs[0]}"))
+
+
+def _element(doc: Document, el, found: list[Detected]) -> None:
+    """An SDK div, or a plugin or player iframe."""
+    if el.tag == "div":
+        _sdk(doc, el, found)
+    else:
+        _iframe(doc, el, found)
 
 
 def _sdk(doc: Document, el, found: list[Detected]) -> None:

@@ -71,8 +71,10 @@ _MARKUP_PARTS: scan.MarkupParts = (
     ("blockquote", "//blockquote[contains(@class, 'instagram-media')]"),
     ("amp", "//amp-instagram[@data-shortcode]"),
 )
-_URL_PARTS: scan.UrlParts = scan.url_parts(
-    "contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/') or contains(@src, 'instagr.am/')", _LINKS)
+_URL_PARTS: scan.UrlParts = scan.article_url_parts(
+    "contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/') or contains(@src, 'instagr.am/')",
+    _LINKS,
+)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -104,24 +106,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """
     if not exhaustive and not any(doc.hits(literal) for literal in _GATE):
         return []
-    found: list[Detected] = []
-    for node in _candidates(doc, exhaustive):
-        if not isinstance(node, str):
-            if node.tag == "blockquote":
-                _blockquote(doc, node, found)
-            elif doc.is_chrome(node):
-                continue
-            elif node.tag == "amp-instagram":
-                code = (node.get("data-shortcode") or "").strip()
-                if re.fullmatch(_CODE, code, re.A):
-                    _post(found, code, None, "amp", doc.context(node))
-            else:
-                _iframe(doc, node, found)
-        elif node.is_attribute:
-            _anchor(doc, node.getparent(), found)
-        else:
-            _text(doc, node, found)
-    return found
+    return scan.walk(doc, _candidates(doc, exhaustive), _element, _anchor, _text)
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
@@ -136,6 +121,20 @@ def _post(found: list[Detected], code: str, handle: str | None, form: str, conte
 def _share(found: list[Detected], kind: str | None, token: str, form: str, context: str) -> None:
     url = f"https://www.instagram.com/share/{kind + '/' if kind else ''}{token}/"
     found.append(Embed(platform=name, id=None, url=url, forms=[form], context=context))
+
+
+def _element(doc: Document, el, found: list[Detected]) -> None:
+    """blockquote.instagram-media, amp-instagram, or an embed iframe."""
+    if el.tag == "blockquote":
+        _blockquote(doc, el, found)
+    elif doc.is_chrome(el):
+        return
+    elif el.tag == "amp-instagram":
+        code = (el.get("data-shortcode") or "").strip()
+        if re.fullmatch(_CODE, code, re.A):
+            _post(found, code, None, "amp", doc.context(el))
+    else:
+        _iframe(doc, el, found)
 
 
 def _blockquote(doc: Document, el, found: list[Detected]) -> None:

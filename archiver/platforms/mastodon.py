@@ -70,11 +70,10 @@ _KNOWN_INSTANCES = frozenset({
 })
 
 _BLOCKQUOTE_PART = "//blockquote[contains(@class, 'mastodon-embed') or @data-embed-url]"
-_URL_PARTS: scan.UrlParts = (
-    (frozenset({"iframe", "unknown"}),
-     "//iframe[contains(@src, '/embed') or contains(@data-src, '/embed') or contains(@class, 'mastodon-embed')]"),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., '/@') or contains(., '/users/')]"),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., '/@') or contains(., '/users/')]"),
+_URL_PARTS = scan.url_parts(
+    "//iframe[contains(@src, '/embed') or contains(@data-src, '/embed') or contains(@class, 'mastodon-embed')]",
+    "//a/@href[contains(., '/@') or contains(., '/users/')]",
+    "/descendant::text()[contains(., '/@') or contains(., '/users/')]",
 )
 _QUERIES: dict[str, etree.XPath] = {}
 
@@ -132,13 +131,7 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not markers:
         return []
     state = _Scan(doc)
-    for node in _candidates(doc, markers):
-        if not isinstance(node, str):
-            state.element(node)
-        elif node.is_attribute:
-            state.anchor(node.getparent())
-        else:
-            state.text(node)
+    state.run(_candidates(doc, markers))
     return state.results()
 
 

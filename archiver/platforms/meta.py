@@ -156,7 +156,8 @@ def snapshot(
     post.author_handle = info.author_handle or post.author_handle or seen.author_handle
     post.text = info.text or stripped(legacy.get("title")) or seen.text
     post.created_at = info.created_at or seen.created_at
-    add_thumbnail(post, stripped(legacy.get("thumbnail_url")) or (stripped(meta.get("og:image")) if page_usable else None))
+    image = stripped(legacy.get("thumbnail_url")) or (stripped(meta.get("og:image")) if page_usable else None)
+    add_thumbnail(post, image)
     kept = {key: value for key, value in (("oembed", data), ("page", meta if page_usable else None)) if value}
     post.data = kept or None
     return post

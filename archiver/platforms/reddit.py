@@ -63,11 +63,8 @@ _IN_TEXT = re.compile(
 _EMBED_CLASSES = ("reddit-embed-bq", "reddit-card")
 
 _BLOCKQUOTE_PART = "//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]"
-_URL_PARTS: scan.UrlParts = (
-    (frozenset({"iframe", "unknown"}), "//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]"),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., 'redd')]"),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 'redd')]"),
-)
+_URL_PARTS = scan.url_parts("//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]",
+                            "//a/@href[contains(., 'redd')]", "/descendant::text()[contains(., 'redd')]")
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -112,13 +109,7 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not doc.has(b"redd"):  # reddit.com, redditmedia.com, redd.it: one scan of the raw page
         return []
     state = _Scan(doc)
-    for node in _candidates(doc):
-        if not isinstance(node, str):
-            state.element(node)
-        elif node.is_attribute:
-            state.anchor(node.getparent())
-        else:
-            state.text(node)
+    state.run(_candidates(doc))
     return state.found
 
 

@@ -48,14 +48,21 @@ def regex_sign(pattern: "re.Pattern[bytes]") -> Sign:
     return sign
 
 
-def url_parts(iframe: str, links: str) -> UrlParts:
-    """The URL parts of a platform whose posts are URLs: iframes matching the `iframe` predicate,
-    hrefs and prose text nodes matching the `links` one; none inside another platform's embed."""
+def url_parts(iframe: str, href: str, text: str) -> UrlParts:
+    """The parts that look for post URLs where they can stand: an iframe's attributes, an `<a href>`
+    and running text. Each runs when `Document.where` puts a marker there, or cannot tell."""
     return (
-        (frozenset({"iframe", "unknown"}), f"//iframe[{iframe}]" + NOT_IN_EMBED),
-        (frozenset({"a", "unknown"}), f"//a/@href[{links}]" + NOT_IN_EMBED),
-        (frozenset({"text", "unknown"}), f"/descendant::text()[{links}]" + PROSE + NOT_IN_EMBED),
+        (frozenset({"iframe", "unknown"}), iframe),
+        (frozenset({"a", "unknown"}), href),
+        (frozenset({"text", "unknown"}), text),
     )
+
+
+def article_url_parts(iframe: str, links: str) -> UrlParts:
+    """`url_parts` for iframes matching the `iframe` predicate, hrefs and prose text nodes matching the
+    `links` one, none inside another platform's embed."""
+    return url_parts(f"//iframe[{iframe}]" + NOT_IN_EMBED, f"//a/@href[{links}]" + NOT_IN_EMBED,
+                     f"/descendant::text()[{links}]" + PROSE + NOT_IN_EMBED)
 
 
 def read_signs(doc: Document, signs: Signs) -> tuple[set[str], set[str]]:
@@ -112,6 +119,23 @@ def union(doc: Document, parts: list[str], cache: dict[str, etree.XPath]) -> lis
 
 
 # --- reading what the query returns -------------------------------------------------------------
+# A union query returns three kinds of node: elements (embed markup, iframes), href attributes (read
+# from their <a>) and text nodes (running text).
+
+
+def walk(doc: Document, nodes: list, element: Callable, anchor: Callable, text: Callable) -> list:
+    """What `element(doc, el, found)`, `anchor(doc, a, found)` and `text(doc, node, found)` find in
+    the nodes of a union query, in its (document) order."""
+    found: list = []
+    for node in nodes:
+        if not isinstance(node, str):
+            element(doc, node, found)
+        elif node.is_attribute:
+            anchor(doc, node.getparent(), found)
+        else:
+            text(doc, node, found)
+    return found
+
 
 ANCHORS = etree.XPath(".//a[@href]")
 FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
@@ -177,11 +201,22 @@ def widget_context(doc: Document, el) -> str:
 
 class Pass:
     """One detector's pass over its candidates: the page, and the embeds already read whole (their
-    inner links and text belong to the post they embed, not to the article)."""
+    inner links and text belong to the post they embed, not to the article). A subclass reads the
+    nodes in `element(el)`, `anchor(a)` and `text(node)`, as `walk` does."""
 
     def __init__(self, doc: Document):
         self.doc = doc
         self.containers: set = set()
+
+    def run(self, nodes: list) -> None:
+        """Read the nodes of a union query, in its (document) order."""
+        for node in nodes:
+            if not isinstance(node, str):
+                self.element(node)
+            elif node.is_attribute:
+                self.anchor(node.getparent())
+            else:
+                self.text(node)
 
     def skip(self, el) -> bool:
         """Inside an embed already read whole, or in the site's chrome."""

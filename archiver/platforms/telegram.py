@@ -49,11 +49,9 @@ _QUERIES: dict[str, etree.XPath] = {}
 # `where()` can tell it is no link text; a bare `telegram` would also hit the `data-telegram-post`
 # attribute name, which it cannot classify, and cost a scan of every text node.
 _LINK_MARKERS = (b"t.me/", b"telegram.")
-_URL_PARTS: scan.UrlParts = (
-    (frozenset({"iframe", "unknown"}), "//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]"),
-    (frozenset({"a", "unknown"}), "//a/@href[contains(., 't.me/') or contains(., 'telegram.')]"),
-    (frozenset({"text", "unknown"}), "/descendant::text()[contains(., 't.me/') or contains(., 'telegram.')]"),
-)
+_URL_PARTS = scan.url_parts("//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]",
+                            "//a/@href[contains(., 't.me/') or contains(., 'telegram.')]",
+                            "/descendant::text()[contains(., 't.me/') or contains(., 'telegram.')]")
 
 
 def _post_id(channel: str, msg: str) -> Optional[str]:
@@ -81,13 +79,7 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not doc.has(b"t.me/", b"telegram."):  # telegram.me/, telegram.dog/, the widget's telegram.org script
         return []
     state = _Scan(doc)
-    for node in _candidates(doc):
-        if not isinstance(node, str):
-            state.element(node)
-        elif node.is_attribute:
-            state.anchor(node.getparent())
-        else:
-            state.text(node)
+    state.run(_candidates(doc))
     return state.found
 
 
@@ -106,9 +98,9 @@ def _candidates(doc: Document) -> list:
     return scan.union(doc, parts, _QUERIES)
 
 
-class _Scan:
+class _Scan(scan.Pass):
     def __init__(self, doc: Document):
-        self.doc = doc
+        super().__init__(doc)
         self.found: list[Detected] = []
 
     def post(self, post_id: Optional[str], form: str, context: str, handle: str | None) -> None:

@@ -49,7 +49,8 @@ _SIGNS: scan.Signs = (
     (b"text-post-media", scan.regex_sign(re.compile(rb"(?P<blockquote>text-post-media)"))),
 )
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'text-post-media')]"),)
-_URL_PARTS: scan.UrlParts = scan.url_parts("contains(@src, 'threads.') or contains(@data-src, 'threads.')", _LINKS)
+_URL_PARTS: scan.UrlParts = scan.article_url_parts(
+    "contains(@src, 'threads.') or contains(@data-src, 'threads.')", _LINKS)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -77,23 +78,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """
     if not exhaustive and not any(doc.hits(literal) for literal in _GATE):
         return []
-    found: list[Detected] = []
-    for node in _candidates(doc, exhaustive):
-        if not isinstance(node, str):
-            if node.tag == "blockquote":
-                _blockquote(doc, node, found)
-            elif not doc.is_chrome(node):
-                parsed = parse_post_url(scan.frame_src(doc, node))
-                if parsed:
-                    _post(found, parsed, "iframe", doc.context(node))
-        elif node.is_attribute:
-            el = node.getparent()
-            parsed = parse_post_url(doc.absolute(el.get("href")) or "")
-            if parsed and not doc.is_chrome(el):
-                _post(found, parsed, "link", scan.link_context(doc, el))
-        else:
-            _text(doc, node, found)
-    return found
+    return scan.walk(doc, _candidates(doc, exhaustive), _element, _anchor, _text)
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
@@ -104,6 +89,23 @@ def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, cont
     handle, code = parsed
     found.append(Embed(platform=name, id=code, url=canonical_url(code, handle), forms=[form], context=context,
                        author_handle=handle))
+
+
+def _element(doc: Document, el, found: list[Detected]) -> None:
+    """blockquote.text-post-media, or the iframe its embed.js renders."""
+    if el.tag == "blockquote":
+        _blockquote(doc, el, found)
+    elif not doc.is_chrome(el):
+        parsed = parse_post_url(scan.frame_src(doc, el))
+        if parsed:
+            _post(found, parsed, "iframe", doc.context(el))
+
+
+def _anchor(doc: Document, el, found: list[Detected]) -> None:
+    """A post link on either host."""
+    parsed = parse_post_url(doc.absolute(el.get("href")) or "")
+    if parsed and not doc.is_chrome(el):
+        _post(found, parsed, "link", scan.link_context(doc, el))
 
 
 def _blockquote(doc: Document, el, found: list[Detected]) -> None:

@@ -65,8 +65,8 @@ _SIGNS: scan.Signs = ((_MARKER, scan.regex_sign(re.compile(
     rb"|(?<=vm\.|vt\.)(?P<url_short>tiktok\.com/[A-Za-z0-9])"
     rb"|(?P<blockquote>tiktok-embed)", re.I))),)
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'tiktok-embed')]"),)
-_URL_PARTS: scan.UrlParts = scan.url_parts("contains(@src, 'tiktok') or contains(@data-src, 'tiktok')",
-                                           "contains(., 'tiktok')")
+_URL_PARTS: scan.UrlParts = scan.article_url_parts("contains(@src, 'tiktok') or contains(@data-src, 'tiktok')",
+                                                   "contains(., 'tiktok')")
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -97,18 +97,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """
     if not exhaustive and not doc.hits(_MARKER):
         return []
-    found: list[Detected] = []
-    for node in _candidates(doc, exhaustive):
-        if not isinstance(node, str):
-            if node.tag == "blockquote":
-                _blockquote(doc, node, found)
-            elif not doc.is_chrome(node):
-                _iframe(doc, node, found)
-        elif node.is_attribute:
-            _anchor(doc, node.getparent(), found)
-        else:
-            _text(doc, node, found)
-    return found
+    return scan.walk(doc, _candidates(doc, exhaustive), _element, _anchor, _text)
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
@@ -122,6 +111,14 @@ def _post(found: list[Detected], video_id: str, handle: str | None, form: str, c
 
 def _short(found: list[Detected], url: str, form: str, context: str) -> None:
     found.append(Embed(platform=name, id=None, url=url, forms=[form], context=context))
+
+
+def _element(doc: Document, el, found: list[Detected]) -> None:
+    """blockquote.tiktok-embed, or a player iframe."""
+    if el.tag == "blockquote":
+        _blockquote(doc, el, found)
+    elif not doc.is_chrome(el):
+        _iframe(doc, el, found)
 
 
 def _blockquote(doc: Document, el, found: list[Detected]) -> None:

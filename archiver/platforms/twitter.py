@@ -146,6 +146,7 @@ _IFRAME_MARKERS = (b"twitter", b"x.com", b"status")
 # happens only for the markers that occur in an <a> tag or in running text *outside* the tweet
 # embeds (whose own links are read from the embed element).
 _LINK_MARKERS = ("/status", "t.co/", "pic.twitter.com/", "pic.x.com/")
+_IFRAME, _A_AND_IFRAME, _A_AND_TEXT = frozenset({"iframe"}), frozenset({"a", "iframe"}), frozenset({"a", "text"})
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -154,14 +155,14 @@ def _candidates(doc: Document) -> list:
     widgets = _widgets(doc)
     classes = widgets[b"tweet"] + widgets[b"video"]
     parts = []
-    statuses = doc.where(b"status", ci=True)
+    statuses = doc.where(b"status", ci=True, want=_A_AND_IFRAME)
     if classes or statuses & {"a", "unknown"}:
         parts.append(_BLOCKQUOTE_PART)  # tweet embeds, and class-stripped ones (a status permalink)
-    data_ids = doc.has(b"data-tweet", ci=True)
-    if data_ids or any(doc.where(m, ci=True) & {"iframe", "unknown"} for m in _IFRAME_MARKERS[:2]) \
-            or statuses & {"iframe", "unknown"}:
+    data_ids = _in_a_tag(doc, b"data-tweet")  # an attribute name: not in a value, text or script
+    if data_ids or statuses & {"iframe", "unknown"} or any(
+            doc.where(m, ci=True, want=_IFRAME) & {"iframe", "unknown"} for m in _IFRAME_MARKERS[:2]):
         parts.append(_IFRAME_PART)
-    if doc.has(b"amp-twitter", ci=True):
+    if _in_a_tag(doc, b"amp-twitter"):
         parts.append(_AMP_PART)
     if data_ids:
         parts.append(_DATA_PART)
@@ -174,7 +175,7 @@ def _candidates(doc: Document) -> list:
             parts.append(_DIV_PART)
     in_hrefs, in_text = [], []
     for marker in _LINK_MARKERS:
-        kinds = doc.where(marker.encode(), outside=spans)
+        kinds = doc.where(marker.encode(), outside=spans, want=_A_AND_TEXT)
         if kinds & {"a", "unknown"}:
             in_hrefs.append(f"contains(., '{marker}')")
         if kinds & {"text", "unknown"}:
@@ -190,6 +191,18 @@ def _candidates(doc: Document) -> list:
     if compiled is None:
         compiled = _QUERIES[query] = etree.XPath(query)
     return compiled(doc.root)
+
+
+_NOT_IN_A_TAG = frozenset({"tag", "text", "link-text"})  # where an element or attribute name cannot be
+
+
+def _in_a_tag(doc: Document, name: bytes) -> bool:
+    """True if a tag or attribute name (any case) may occur as such: a hit not surely in text,
+    a script or an attribute value."""
+    return any(kind not in _NOT_IN_A_TAG for kind in doc.where(name, ci=True, want=_ANY_TAG))
+
+
+_ANY_TAG = frozenset({"a", "iframe"})
 
 
 def _exhaustive_candidates(doc: Document) -> list:

@@ -60,11 +60,12 @@ _MARKUP_PARTS: scan.MarkupParts = (
     ("amp", "//amp-youtube[@data-videoid]"),
     ("lite", "//lite-youtube[@videoid]"),
 )
-_URL_PARTS: scan.UrlParts = scan.url_parts(
+_PLAYERS = ("//embed[contains(@src, 'youtu')]" + scan.NOT_IN_EMBED
+            + " | //object[contains(@data, 'youtu')]" + scan.NOT_IN_EMBED)  # old Flash players: a URL in a tag
+_URL_PARTS: scan.UrlParts = scan.article_url_parts(
     "contains(@src, 'youtu') or contains(@data-src, 'youtu') or contains(@data-lazy-src, 'youtu')",
     "contains(., 'youtu')",
-) + ((frozenset({"tag", "unknown"}),
-      "//embed[contains(@src, 'youtu')]" + scan.NOT_IN_EMBED + " | //object[contains(@data, 'youtu')]" + scan.NOT_IN_EMBED),)
+) + ((frozenset({"tag", "unknown"}), _PLAYERS),)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -106,15 +107,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """
     if not exhaustive and not doc.hits(_MARKER):
         return []  # no YouTube anywhere in the raw page: no tree query at all
-    found: list[Detected] = []
-    for node in _candidates(doc, exhaustive):
-        if not isinstance(node, str):
-            _element(doc, node, found)
-        elif node.is_attribute:
-            _anchor(doc, node.getparent(), found)
-        else:
-            _text(doc, node, found)
-    return found
+    return scan.walk(doc, _candidates(doc, exhaustive), _element, _anchor, _text)
 
 
 def _candidates(doc: Document, exhaustive: bool = False) -> list:
@@ -171,7 +164,8 @@ def _text(doc: Document, node, found: list[Detected]) -> None:
 import logging
 
 from archiver.models import Post, RecordRef
-from archiver.platforms.common import add_thumbnail, decide_with_page, fetch_page_and_oembed, iso_utc, json_object, stripped
+from archiver.platforms.common import (add_thumbnail, decide_with_page, fetch_page_and_oembed, iso_utc, json_object,
+                                       stripped)
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher
