@@ -300,6 +300,7 @@ class Document:
         self._texts: dict = {}
         self._hits: dict[tuple[bytes, bool], list[int]] = {}
         self._urls: dict = {}  # big pages repeat the same hrefs a lot
+        self._scripts: dict[int, int] = {}  # `<script` offset -> where its sure text ends
         if root is None and not _lazy:
             raise TypeError("Document needs a root, or use parse_html()")
         if not self.source and root is not None:  # built by hand from a tree: markers must be findable
@@ -403,31 +404,55 @@ class Document:
         """True if any of the literals occurs in the raw page."""
         return any(self.hits(marker, ci=ci) for marker in markers)
 
-    def where(self, marker: bytes, outside: Sequence[tuple[int, int]] = (), *, ci: bool = False) -> set[str]:
+    def where(self, marker: bytes, outside: Sequence[tuple[int, int]] = (), *, ci: bool = False,
+              want: Optional[frozenset[str]] = None) -> set[str]:
         """Where a literal occurs in the raw page, so a detector can skip tree queries it cannot need.
 
         Kinds: "a" (inside an <a ...> tag), "iframe", "tag" (another tag, a comment, script or
         style text), "link-text" (text right inside <a>), "text" (other running text), "unknown"
         (could not tell: treat as any). Hits inside the sorted `outside` byte spans (e.g. embeds
         read whole) are ignored. A lexical guess that errs towards "unknown", never towards nothing.
+        With `want`, the kinds a caller acts on, reading stops once they are all found (the answer
+        then holds them, and maybe not every other kind).
         """
         kinds: set[str] = set()
         starts = [start for start, _ in outside]
         counted = 0
         for pos in self.hits(marker, ci=ci):
-            i = bisect.bisect_right(starts, pos) - 1
-            if i >= 0 and pos < outside[i][1]:
-                continue
+            if starts:
+                i = bisect.bisect_right(starts, pos) - 1
+                if i >= 0 and pos < outside[i][1]:
+                    continue
             counted += 1
-            kinds.add(_lexical_place(self.source, pos) if counted <= _MAX_HITS else "unknown")
-            if "unknown" in kinds:
+            kinds.add(self.place(pos) if counted <= _MAX_HITS else "unknown")
+            if "unknown" in kinds or (want is not None and want <= kinds):
                 break
         return kinds
 
     def place(self, pos: int) -> str:
         """The `where` kind of one offset of the raw page ("a", "iframe", "tag", "link-text", "text"
         or "unknown")."""
-        return _lexical_place(self.source, pos)
+        kind = _lexical_place(self.source, pos)
+        if kind == "unknown" and self._in_script(pos):
+            return "tag"  # e.g. a URL in inline JS that also compares with "<"
+        return kind
+
+    def _in_script(self, pos: int) -> bool:
+        """True if pos is surely in the text of a `<script>` element (which holds no markup).
+
+        The nearest `<script` before pos must be a real start tag in running markup (not in a
+        comment, a value, another script or an SVG), and between its end and pos there must be
+        no `</script`, no `<!--` (HTML's script escapes) and no end tag of a raw-text element
+        that might have held a fake `<script` (see `_script_end`). Anything less sure is False.
+        """
+        low = self.lower
+        start = low.rfind(b"<script", 0, pos)
+        if start == -1:
+            return False
+        limit = self._scripts.get(start)
+        if limit is None:
+            limit = self._scripts[start] = _script_end(self.source, low, start)
+        return limit > pos and low.find(b">", start, pos) != -1
 
     # ---- reading elements
 
@@ -478,6 +503,32 @@ _DERIVE_LIMIT = 256  # checking this many hits costs about what one scan of a bi
 _NOT_RUNNING_TEXT = frozenset({b"a", b"script", b"style", b"textarea", b"title"})
 
 
+# After a fake `<script` (in a textarea, say), real markup resumes after one of these end tags.
+_RAW_TEXT_ENDS = (b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript", b"plaintext", b"style")
+
+
+def _script_end(src: bytes, low: bytes, start: int) -> int:
+    """Where the text of the script element starting at `start` surely ends (-1: not a script
+    we can be sure of). Conservative: the first `</script`, `<!--` or raw-text end tag."""
+    m = _START_TAG.match(src, start)
+    if not m or m.group(1).lower() != b"script" or _lexical_place(src, start) != "text":
+        return -1
+    if low.rfind(b"<svg", 0, start) > low.rfind(b"</svg", 0, start):
+        return -1  # inside SVG a script's text is parsed like any markup
+    begin = m.end()
+    end = low.find(b"</script", begin)
+    end = len(src) if end == -1 else end
+    comment = low.find(b"<!--", begin, end)
+    if comment != -1:
+        end = comment
+    close = low.find(b"</", begin, end)
+    while close != -1:
+        if low.startswith(_RAW_TEXT_ENDS, close + 2):
+            return close
+        close = low.find(b"</", close + 2, end)
+    return end
+
+
 def _occurrences(src: bytes, marker: bytes) -> Iterator[int]:
     pos = src.find(marker)
     while pos != -1:
@@ -485,13 +536,14 @@ def _occurrences(src: bytes, marker: bytes) -> Iterator[int]:
         pos = src.find(marker, pos + 1)
 
 
-def _lexical_place(src: bytes, pos: int) -> str:
+def _lexical_place(src: bytes, pos: int, _check: bool = True) -> str:
     """Guess from the nearest `<` and `>` before pos whether pos is in a tag or in text.
 
-    Only the answers that let a caller skip work ("tag", "link-text") need to be sure, so each is
-    checked against the tag's real extent; anything doubtful is "unknown". The nearest `<` and `>`
-    are looked for as far back as they are (a one-byte reverse search is cheap): a hit deep in a
-    big JSON state script still sees the `<script>` tag it is in.
+    Every answer but "unknown" is checked against the tag's real extent: "tag" and "link-text"
+    let a caller skip work, and "a" or "iframe" pick the only query a hit calls for, so a `<`
+    that merely sits in an attribute value (`<iframe title="<a" src=...>`) must not pass for the
+    start of a tag. The nearest `<` and `>` are looked for as far back as they are (a one-byte
+    reverse search is cheap): a hit deep in a big JSON state script still sees its `<script>` tag.
     """
     lt, gt = src.rfind(b"<", 0, pos), src.rfind(b">", 0, pos)
     if lt > gt:  # inside a tag, a comment not yet closed, or a "<" in text or in a value
@@ -502,7 +554,7 @@ def _lexical_place(src: bytes, pos: int) -> str:
             return "unknown"
         name = m.group(2).lower()
         if name == b"a" or name == b"iframe":
-            return name.decode()
+            return name.decode() if _starts_tag(src, lt, _check) else "unknown"
         seg = src[lt:pos]  # inside a quoted value of this very tag: an odd count of its quote
         double, single = seg.count(b'"'), seg.count(b"'")
         return "tag" if (double % 2 and not single) or (single % 2 and not double) else "unknown"
@@ -510,13 +562,20 @@ def _lexical_place(src: bytes, pos: int) -> str:
     m = _START_TAG.match(src, start) if start != -1 else None  # the tag this text follows
     if m and m.end() > pos:  # that ">" was inside a quoted value: pos is still in the tag
         name = m.group(1).lower()
-        return "a" if name == b"a" else "iframe" if name == b"iframe" else "unknown"
+        if (name == b"a" or name == b"iframe") and _starts_tag(src, start, _check):
+            return name.decode()
+        return "unknown"
     if not m or m.end() != gt + 1:
         return "text" if start != -1 and src.startswith(b"</", start) else "unknown"
     name = m.group(1).lower()
     if name in _NOT_RUNNING_TEXT:
         return "link-text" if name == b"a" else "tag"
     return "text"
+
+
+def _starts_tag(src: bytes, lt: int, check: bool) -> bool:
+    """True if the `<` at lt is surely a tag's start: it sits in running text, not in a value."""
+    return check and _lexical_place(src, lt, False) in ("text", "link-text")
 
 
 def parse_html(data: bytes, *, base_url: str, content_type: str | None = None) -> Document:

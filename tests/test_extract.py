@@ -718,6 +718,154 @@ def test_shortcuts_agree_with_a_full_scan_on_well_formed_pages(body):
 
 
 # --------------------------------------------------------------------------------------------
+# Raw-page shortcuts added for speed: each must give the answer a full scan of the tree gives
+# --------------------------------------------------------------------------------------------
+
+# Site JS as themes inline it: comparisons (a "<" inside a script), share URLs, a status check.
+INLINE_JS = ("<script>var nets={twitter:'https://twitter.com/intent/tweet?url=',x:'https://x.com/u/status/20'};"
+             "for(var i=0;i<9;i++){if(xhr.status===200&&n<1){}}</script>")
+PLAIN_BODY = "<p>No social media in this story, only <a href='/other'>a link</a>.</p>" + INLINE_JS
+
+
+def test_a_page_calling_for_no_tree_query_is_never_parsed():
+    """Share and follow buttons, twitter:card tags, a timeline, a tag manager's iframe, inline JS
+    with twitter URLs: none of it can be a post, and the raw page says so without a parse."""
+    html = (f'<html><head><meta name="twitter:card" content="summary">{INLINE_JS}</head><body>'
+            '<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-X" height="0"></iframe></noscript>'
+            f"{CHROME_HEADER.replace('x.com/NewsExample/status/1100000000000000001', 'x.com/NewsExample')}"
+            f"{ARTICLE_TOP}{PLAIN_BODY}</div></article></main>"
+            '<a class="twitter-timeline" href="https://twitter.com/NewsExample">Tweets</a></body></html>').encode()
+    doc = parse_html(html, base_url=BASE)
+    found = twitter.detect(doc)
+    assert [(type(i).__name__, i.url) for i in found] == [("Profile", "https://twitter.com/NewsExample")]
+    assert not doc.parsed
+    full = parse_html(html, base_url=BASE)
+    assert twitter.detect(full, exhaustive=True) == found and full.parsed
+
+
+def test_lazy_document_reads_title_and_base_from_the_tree_when_asked():
+    html = ('<html><head><TITLE> A  title </TITLE><BASE HREF="https://cdn.news.example/sub/"></head>'
+            "<body><p>x</p></body></html>").encode()
+    doc = parse_html(html, base_url=BASE)
+    assert not doc.parsed
+    assert doc.base_url == "https://cdn.news.example/sub/" and doc.parsed  # a <base> in any case needs the tree
+    assert doc.title == "A title"
+    doc = parse_html(b"<html><head><title>t</title></head><body><p>x</p></body></html>", base_url=BASE)
+    assert doc.base_url == BASE and not doc.parsed  # no <base> at all: known from the raw page
+    assert doc.absolute("/a") == "https://news.example/a" and not doc.parsed
+    assert doc.title == "t" and doc.parsed
+
+
+def test_document_built_by_hand_from_a_tree():
+    tree = parse_html(page(SEED_BLOCKQUOTE).encode(), base_url=BASE).root
+    doc = Document(root=tree, base_url=BASE, title="T")
+    assert doc.parsed and doc.title == "T" and doc.base_url == BASE
+    assert [e.id for e in find_embeds(doc).embeds] == ["1183419470331486208"]
+
+
+_LITERALS = [b"tw", b"twitter", b"twitter-", b"tweet", b"data-tweet", b"status", b"/status", b"x.com", b"pic.x.com/",
+             b"t.co/", b"aa", b"aaa", b"TW", b"Twitter"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["tw", "TW", "Tw", "itter", "twitter-tweet", "data-tweet-id", "/status", "STATUS",
+                                 "x.com", "pic.", "t.co/", "a", "aa", " ", "<", "é"]), max_size=30).map("".join),
+       st.lists(st.tuples(st.sampled_from(_LITERALS), st.booleans()), max_size=8))
+def test_hits_read_off_an_earlier_literal_equal_a_scan(text, lookups):
+    """`Document.hits` answers from the hits of a literal already looked up that occurs in the
+    new one; it must find exactly what a scan finds, overlapping occurrences included."""
+    doc = parse_html(text.encode(), base_url=BASE)
+    for literal, ci in lookups:
+        hay, needle = (doc.source.lower(), literal.lower()) if ci else (doc.source, literal)
+        assert doc.hits(literal, ci=ci) == [i for i in range(len(hay)) if hay.startswith(needle, i)]
+
+
+@pytest.mark.parametrize("body, expected", [
+    # The blockquote's own end tag is not where it ends: the </div> closes it first.
+    ('<div><blockquote class="twitter-tweet"><p>Quote</div><p>See <a href="https://twitter.com/u/status/20">x</a></p>'
+     "</blockquote>", [("20", ["link"])]),
+    # Not the class token twitter-tweet: a plain blockquote, whose link is the article's.
+    ('<blockquote class="twitter-tweets"><p>See <a href="https://twitter.com/u/status/20">x</a></p></blockquote>',
+     [("20", ["link"])]),
+    # A fake <script> in a textarea does not hide the markup after it.
+    ("<textarea>x<b><script>if (a<b) {}</textarea><p>See twitter.com/u/status/20 now.</p><script>y()</script>",
+     [("20", ["bare-url"])]),
+    # Tag and attribute names and hosts are case-insensitive.
+    ('<IFRAME SRC="https://platform.TWITTER.com/embed/Tweet.html?id=20"></IFRAME>', [("20", ["iframe"])]),
+    ('<DIV CLASS="embed" DATA-TWEET-ID="20"></DIV>', [("20", ["script"])]),
+    ('<AMP-TWITTER DATA-TWEETID="20" LAYOUT="responsive"></AMP-TWITTER>', [("20", ["amp"])]),
+    # A status URL in inline JS (which also compares with "<") is no post; the link after it is.
+    (INLINE_JS + '<p><a href="https://x.com/u/status/21">x</a></p>', [("21", ["link"])]),
+    # Bare URLs in text: right after a <p> (read with a //p/text() query), or after a <br> or in a
+    # table cell (where the raw page cannot tell the text's element: the whole-tree text query).
+    ("<p>See twitter.com/u/status/20 now.</p>", [("20", ["bare-url"])]),
+    ("<p>See <br> twitter.com/u/status/20 now.</p>", [("20", ["bare-url"])]),
+    ("<table><tr><td>twitter.com/u/status/20</td></tr></table>", [("20", ["bare-url"])]),
+    ("<ul><li>x.com/u/status/20</li></ul><p>and t.co/AbCd1</p>", [("20", ["bare-url"]), ("https://t.co/AbCd1", ["tco"])]),
+    # Class-stripped embeds: found whatever blockquote close tags the raw page shows before them.
+    ('<blockquote><p>Text</p>\u2014 Name (@handle) <a href="https://twitter.com/handle/status/20">d</a></blockquote>',
+     [("20", ["blockquote"])]),
+    ('</blockquote><blockquote><p>Text</p>\u2014 Name (@handle) <a href="https://twitter.com/handle/status/20">d</a>'
+     "</blockquote>", [("20", ["blockquote"])]),
+    ('<blockquote><script>var s = "</blockquote>";</script><p>Text</p>\u2014 Name (@handle) '
+     '<a href="https://twitter.com/handle/status/20">d</a></blockquote>', [("20", ["blockquote"])]),
+    # A "<a" in an attribute value is no <a> tag: this hit is in an iframe.
+    ('<iframe title="<a" src="/media/oembed?url=https://twitter.com/u/status/20"></iframe>', [("20", ["oembed-proxy"])]),
+    # An oEmbed proxy iframe whose URL has no "twitter", only an escaped "status".
+    ('<iframe src="/media/oembed?url=https%3A%2F%2Fnitter.net%2Fu%2Fstatus%2F20"></iframe>', [("20", ["oembed-proxy"])]),
+])
+def test_raw_shortcuts_on_tricky_markup(body, expected):
+    # In a full page (whose chrome calls for most queries anyway) and alone (where only this does).
+    for html in (page(body).encode(), f"<html><body><article>{body}</article></body></html>".encode()):
+        assert summary(extract(html)) == expected
+        fast, full = parse_html(html, base_url=BASE), parse_html(html, base_url=BASE)
+        assert twitter.detect(fast) == twitter.detect(full, exhaustive=True)
+
+
+_TRICKY = st.sampled_from([
+    INLINE_JS, "<script>if (a < b) { s = 'twitter.com/a/status/20'; }</script>", "<script><!-- a<b --></script>",
+    "<style>.twitter-tweet{margin:0} a<b</style>", "<textarea>x<b><script>a<b</textarea>", "<title>t<script></title>",
+    "<svg><script>a<b</script></svg>", "<!-- <script> -->", "<!-- <blockquote class='twitter-tweet'> -->", "</div>",
+    "<div>", "<p>", "</blockquote>", "<table><tr><td>", "</td></tr></table>", "<IFRAME SRC='https://platform.TWITTER.com/"
+    "embed/Tweet.html?id=22'></IFRAME>", "<DIV DATA-TWEET-ID='23'></DIV>", "<BLOCKQUOTE CLASS='twitter-tweet'>",
+    "<blockquote class='twitter-tweet'><p>q <a href='https://t.co/AbCd1'>pic.twitter.com/AbCd1</a></p>",
+    "&mdash; A (@a) <a href='https://twitter.com/a/status/24'>d</a></blockquote>", "<amp-twitter data-tweetid='25'>",
+    "</amp-twitter>", "<div class='twitter-tweet'><iframe data-tweet-id='26'></iframe></div>",
+    "<script>twttr.widgets.createTweet('27', el)</script>", "<a href='https://x.com/b/status/28'>l</a>",
+    " twitter.com/c/status/29 ", "<footer>", "</footer>", "<base href='https://twitter.com/'>",
+    "<a href='/d/status/30'>rel</a>", "<iframe title='<a' src='/media/oembed?url=https://x.com/e/status/31'></iframe>",
+    "<iframe title='x>y <a' src='https://platform.twitter.com/embed/Tweet.html?id=32'></iframe>",
+])
+
+
+@pytest.mark.parametrize("html, kinds", [
+    (b'<p>x <a href="https://twitter.com/u/status/1">y</a></p>', {"a"}),
+    (b'<p>x</p><iframe src="https://twitter.com/u/status/1"></iframe>', {"iframe"}),
+    (b'<p>x</p><iframe title="<a" src="https://twitter.com/u/status/1"></iframe>', {"unknown"}),
+    (b'<p>x</p><iframe title="x>y <a" src="https://twitter.com/u/status/1"></iframe>', {"unknown"}),
+    (b"<p>see twitter.com/u/status/1</p>", {"text"}),
+    (b"<script>if (a<b) {} var u = 'twitter.com/u/status/1';</script>", {"tag"}),
+    (b"<script><!-- a<b --> var u = 'twitter.com/u/status/1';</script>", {"text"}),  # unsure: not "tag"
+    (b"<textarea>x<b><script>a<b</textarea><p>twitter.com/u/status/1</p><script>y</script>", {"text"}),
+    (b"<svg><script>a<b twitter.com/u/status/1</script></svg>", {"unknown"}),
+    (b'<!-- <script> a<b --> <p>twitter.com/u/status/1</p>', {"text"}),
+])
+def test_where_a_raw_hit_sits(html, kinds):
+    assert parse_html(html, base_url=BASE).where(b"/status") == kinds
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_element(), _TRICKY), max_size=8).map("".join))
+def test_shortcuts_agree_with_a_full_scan_on_tricky_pages(body):
+    """Scripts holding "<", fake tags in raw text, unbalanced markup, upper-case names: whatever
+    the raw-page shortcuts skip, a full scan of the tree must find nothing more."""
+    html = page(body).encode()
+    fast = twitter.detect(parse_html(html, base_url=BASE))
+    full = twitter.detect(parse_html(html, base_url=BASE), exhaustive=True)
+    assert fast == full
+
+
+# --------------------------------------------------------------------------------------------
 # Properties: no input makes parsing or extraction raise
 # --------------------------------------------------------------------------------------------
 

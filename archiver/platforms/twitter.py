@@ -7,6 +7,7 @@ an embed are that post's references and media, not posts of their own.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from typing import TYPE_CHECKING, Iterable, Optional
@@ -156,7 +157,7 @@ def _candidates(doc: Document) -> list:
     classes = widgets[b"tweet"] + widgets[b"video"]
     parts = []
     statuses = doc.where(b"status", ci=True, want=_A_AND_IFRAME)
-    if classes or statuses & {"a", "unknown"}:
+    if classes or (statuses & {"a", "unknown"} and _maybe_in_blockquote(doc, doc.hits(b"status", ci=True))):
         parts.append(_BLOCKQUOTE_PART)  # tweet embeds, and class-stripped ones (a status permalink)
     data_ids = _in_a_tag(doc, b"data-tweet")  # an attribute name: not in a value, text or script
     if data_ids or statuses & {"iframe", "unknown"} or any(
@@ -174,16 +175,22 @@ def _candidates(doc: Document) -> list:
         if _outside_blockquotes(doc, spans, classes):
             parts.append(_DIV_PART)
     in_hrefs, in_text = [], []
+    parents: Optional[set[bytes]] = set()  # elements the text hits are the first text of (None: unsure)
     for marker in _LINK_MARKERS:
         kinds = doc.where(marker.encode(), outside=spans, want=_A_AND_TEXT)
         if kinds & {"a", "unknown"}:
             in_hrefs.append(f"contains(., '{marker}')")
         if kinds & {"text", "unknown"}:
             in_text.append(f"contains(., '{marker}')")
+            parents = None if "unknown" in kinds else _text_parents(doc, marker.encode(), spans, parents)
     if in_hrefs:
         parts.append("//a/@href[" + " or ".join(in_hrefs) + "]")
     if in_text:
-        parts.append("/descendant::text()[" + " or ".join(in_text) + "]")
+        tests = " or ".join(in_text)
+        if parents is not None and len(parents) <= 2:  # e.g. //p/text(): a fraction of a whole-tree text scan
+            parts.extend(f"//{name.decode()}/text()[{tests}]" for name in sorted(parents))
+        else:
+            parts.append(f"/descendant::text()[{tests}]")
     if not parts:
         return []
     query = " | ".join(parts)
@@ -191,6 +198,60 @@ def _candidates(doc: Document) -> list:
     if compiled is None:
         compiled = _QUERIES[query] = etree.XPath(query)
     return compiled(doc.root)
+
+
+def _maybe_in_blockquote(doc: Document, hits: list[int]) -> bool:
+    """False only if no hit can be inside a blockquote (the only place a class-stripped embed's
+    permalink is read from): before each, every blockquote opened has been closed. Opens are
+    counted wherever they are (a fake one only keeps the answer True); a close counts only if it
+    surely is a tag, and one with nothing open is ignored, as the parser ignores it."""
+    if not hits:
+        return False
+    doc.hits(b"blockquote", ci=True)  # one scan; the open and close tags are read off its hits
+    events = sorted([(pos, 1) for pos in doc.hits(b"<blockquote", ci=True)]
+                    + [(pos, -1) for pos in doc.hits(b"</blockquote", ci=True) if doc.place(pos) == "text"])
+    depth, i = 0, 0
+    for hit in hits:
+        while i < len(events) and events[i][0] < hit:
+            depth = max(0, depth + events[i][1])
+            i += 1
+        if depth:
+            return True
+    return False
+
+
+# Elements whose first text run a raw hit can be placed in without a doubt about the tree: their
+# start tag always opens a new element holding the text that follows it (not so for table parts,
+# a second <body> or <form>, raw-text elements...).
+_TEXT_PARENTS = frozenset(
+    b"p li div span h1 h2 h3 h4 h5 h6 figcaption blockquote section article em strong b i small cite q dd dt "
+    b"pre code label time mark u s sub sup abbr main aside header footer nav address summary details figure "
+    b"center font".split()
+)
+
+
+def _text_parents(doc: Document, marker: bytes, spans: list[tuple[int, int]],
+                  parents: Optional[set[bytes]]) -> Optional[set[bytes]]:
+    """`parents` plus the element each text hit of `marker` (outside `spans`) is the first text of,
+    from the start tag right before it; None if any hit is not of that plain shape."""
+    if parents is None:
+        return None
+    src = doc.source
+    starts = [start for start, _ in spans]
+    for pos in doc.hits(marker):
+        i = bisect.bisect_right(starts, pos) - 1
+        if i >= 0 and pos < spans[i][1]:
+            continue
+        if doc.place(pos) != "text":
+            continue  # "a", "tag", "link-text": not for the text query (an "unknown" never gets here)
+        gt = src.rfind(b">", 0, pos)
+        start = src.rfind(b"<", 0, gt) if gt != -1 else -1
+        m = _START_TAG.match(src, start) if start != -1 and src.rfind(b"<", 0, pos) < gt else None
+        name = m.group(1).lower() if m and m.end() == gt + 1 else b""
+        if name not in _TEXT_PARENTS or doc.place(start) != "text":
+            return None
+        parents.add(name)
+    return parents
 
 
 _NOT_IN_A_TAG = frozenset({"tag", "text", "link-text"})  # where an element or attribute name cannot be
@@ -296,6 +357,7 @@ def _embed_spans(doc: Document) -> list[tuple[int, int]]:
     """
     src, low = doc.source, doc.lower
     spans = []
+    doc.hits(b"blockquote", ci=True)  # one scan; the open and close tags are read off its hits
     for start in doc.hits(b"<blockquote", ci=True):
         head = _START_TAG.match(src, start)
         if not head or head.group(1).lower() != b"blockquote":
