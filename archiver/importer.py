@@ -34,7 +34,7 @@ from archiver.errors import ArchiveLocked, StorageError, UsageError
 from archiver.index import Index, timestamp
 from archiver.models import Article, ArticleResult, FileRows, ImportedFile, Post, RebuildOutcome, RecordRef
 from archiver.verify import ERROR, NOTE, Problem, _Block, _Rec, warc_paths
-from archiver.warc import OPEN_SUFFIX
+from archiver.warc import OPEN_SUFFIX, fsync_dir
 from archiver.warcread import Scan, needs_reframing, record_ref, reframe, scan, stored_name, unindexable
 
 __all__ = ["ACCEPTED_SUFFIXES", "FileImport", "ImportReport", "ReindexReport", "archive_lock", "import_files",
@@ -268,7 +268,7 @@ class _FileImporter:
         stored = self._reframe(found, name) if reframed else found
         final = self.warc_dir / name
         os.rename(stored.path, final)
-        _fsync_dir(self.warc_dir)
+        fsync_dir(self.warc_dir)
         self.temps = [t for t in self.temps if t != stored.path]
         refs = [record_ref(r, name) for r in stored.records
                 if r.complete and r.intact and r.record_id in wanted]
@@ -459,19 +459,6 @@ def _decode(body: bytes, encoding: str | None) -> bytes | str:
         except Exception as e:  # noqa: BLE001 - zlib.error, brotli.error, ...
             return f"Content-Encoding {coding} cannot be undone ({e})"
     return body
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- reindex

@@ -320,7 +320,7 @@ class _WarcFile:
         os.close(self.fd)
         self.fd = -1
         os.rename(self.open_path, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
 
     def abandon(self) -> None:
         """Stop using a file we could not repair; it keeps its `.open` name so nobody indexes it."""
@@ -332,7 +332,8 @@ class _WarcFile:
             self.fd = -1
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` durable (best effort on file systems that refuse)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -756,7 +757,7 @@ def recover_open_files(warc_dir: Path) -> list[tuple[str, int, str]]:
             raise StorageError(f"cannot recover {open_path}: {_why(e)}") from e
         out.append((final.name, keep, digest.hexdigest()))
     if out:
-        _fsync_dir(warc_dir)
+        fsync_dir(warc_dir)
     return out
 
 
