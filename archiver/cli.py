@@ -128,32 +128,59 @@ def _refused(url: str, allow_private: bool) -> Optional[str]:
     return None
 
 
+# Options shared by the commands that capture (capture, crawl): how to fetch and how to write.
+_CAPTURE_OPTIONS = (
+    click.option("--proxy", callback=_proxy_url, help="Proxy URL for http and https (default: HTTP(S)_PROXY)."),
+    click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False),
+                 help="CA certificates (default: REQUESTS_CA_BUNDLE)."),
+    click.option("--user-agent", help="User-Agent header (default names the project and a contact URL; "
+                 "a crawl matches robots.txt rules on its first word)."),
+    click.option("--header", "headers", multiple=True, help="Extra request header NAME:VALUE (repeatable)."),
+    click.option("--cookies", type=click.Path(exists=True, dir_okay=False), help="Netscape cookies.txt to send."),
+    click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds."),
+    click.option("--max-time", type=_Duration(), default="15m", show_default=True, help="Total deadline per exchange."),
+    click.option("--max-size", type=_Size(), default="2GB", show_default=True,
+                 help="Per resource; larger ones are cut and marked WARC-Truncated."),
+    click.option("--warc-max-size", type=_Size(), default="1GB", show_default=True, help="Rotate WARC files at this size."),
+    click.option("--warc-prefix", default="archiver", show_default=True, callback=_warc_prefix,
+                 help="WARC file name prefix (letters, digits, '.', '_', '-')."),
+    click.option("--operator", help="Operator contact for the warcinfo record."),
+    click.option("--no-requisites", is_flag=True, help="Do not capture the articles' stylesheets, images and scripts."),
+    click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses."),
+    click.option("--record-credentials", is_flag=True, help="Keep Cookie/Authorization headers in WARC request records."),
+)
+
+
+def capture_options(f):
+    for option in reversed(_CAPTURE_OPTIONS):
+        f = option(f)
+    return f
+
+
+def _capture_config(archive: Optional[Path], *, user_agent, proxy, ca_bundle, headers, cookies, timeout, max_time,
+                    max_size, warc_max_size, warc_prefix, operator, no_requisites, allow_private,
+                    record_credentials, **extra) -> Config:
+    """The Config of a capturing command from `capture_options` plus the command's own settings."""
+    return Config(
+        archive=archive or default_archive_dir(),
+        **({"user_agent": user_agent} if user_agent else {}),
+        proxy=proxy, ca_bundle=ca_bundle, headers=tuple(_header(h) for h in headers), cookies_file=cookies,
+        timeout=timeout, max_time=max_time, max_size=max_size, warc_max_size=warc_max_size,
+        warc_prefix=warc_prefix, operator=operator, requisites=not no_requisites, allow_private=allow_private,
+        record_credentials=record_credentials, **extra,
+    )
+
+
 @cli.command()
 @click.argument("urls", nargs=-1)
 @click.option("-i", "--input", "input_file", type=click.File("r"), help="Read URLs from FILE, one a line ('-' for stdin).")
 @archive_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per post on stdout.")
-@click.option("--proxy", callback=_proxy_url, help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
-@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates (default: REQUESTS_CA_BUNDLE).")
-@click.option("--user-agent", help="User-Agent header (default names the project and a contact URL).")
-@click.option("--header", "headers", multiple=True, help="Extra request header NAME:VALUE (repeatable).")
-@click.option("--cookies", type=click.Path(exists=True, dir_okay=False), help="Netscape cookies.txt to send.")
-@click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
-@click.option("--max-time", type=_Duration(), default="15m", show_default=True, help="Total deadline per exchange.")
-@click.option("--max-size", type=_Size(), default="2GB", show_default=True, help="Per resource; larger ones are cut and marked WARC-Truncated.")
+@capture_options
 @click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Extra attempts on transient failures.")
-@click.option("--warc-max-size", type=_Size(), default="1GB", show_default=True, help="Rotate WARC files at this size.")
-@click.option("--warc-prefix", default="archiver", show_default=True, callback=_warc_prefix,
-              help="WARC file name prefix (letters, digits, '.', '_', '-').")
-@click.option("--operator", help="Operator contact for the warcinfo record.")
-@click.option("--no-requisites", is_flag=True, help="Do not capture the article's stylesheets, images and scripts.")
-@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
-@click.option("--record-credentials", is_flag=True, help="Keep Cookie/Authorization headers in WARC request records.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Requests in flight per host (a person asked for this page; crawls default to 1).")
-def capture(urls, input_file, archive, as_json, proxy, ca_bundle, user_agent, headers, cookies, timeout, max_time,
-            max_size, retries, warc_max_size, warc_prefix, operator, no_requisites, allow_private, record_credentials,
-            per_host):
+def capture(urls, input_file, archive, as_json, retries, per_host, **fetching):
     """Capture articles and every post they cite into WARC files and the index.
 
     Example: archiver capture https://news.example/2019/10/14/story --json
@@ -167,31 +194,13 @@ def capture(urls, input_file, archive, as_json, proxy, ca_bundle, user_agent, he
         raise click.UsageError("give at least one URL, or -i FILE")
     good, bad = [], 0
     for url in wanted:
-        why = _valid_url(url) or _refused(url, allow_private)
+        why = _valid_url(url) or _refused(url, fetching["allow_private"])
         if why:
             click.echo(f"error: {url!r}: {why}", err=True)
             bad += 1
         else:
             good.append(url)
-    config = Config(
-        archive=archive or default_archive_dir(),
-        **({"user_agent": user_agent} if user_agent else {}),
-        proxy=proxy,
-        ca_bundle=ca_bundle,
-        headers=tuple(_header(h) for h in headers),
-        cookies_file=cookies,
-        timeout=timeout,
-        max_time=max_time,
-        max_size=max_size,
-        retries=retries,
-        warc_max_size=warc_max_size,
-        warc_prefix=warc_prefix,
-        operator=operator,
-        requisites=not no_requisites,
-        allow_private=allow_private,
-        record_credentials=record_credentials,
-        per_host=per_host,
-    )
+    config = _capture_config(archive, retries=retries, per_host=per_host, **fetching)
 
     def on_post(post, result):
         if as_json:
@@ -604,14 +613,6 @@ def recheck_cmd(posts, archive, older_than, before, platform, status, as_json, p
     sys.exit(ExitStatus.FAILURES if summary.failed else ExitStatus.OK)
 
 
-def main() -> None:  # pragma: no cover - console entry alias
-    try:
-        cli()
-    except ArchiverError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(ExitStatus.USAGE)
-
-
 # --- crawl and status (issue #5) ------------------------------------------------------------------
 
 
@@ -640,27 +641,11 @@ def main() -> None:  # pragma: no cover - console entry alias
 @click.option("--retry-wait", type=_Duration(), default="5m", show_default=True,
               help="Wait before retrying a transient failure, doubled each attempt.")
 @click.option("--json", "as_json", is_flag=True, help="Each pass's summary as a JSON line on stdout.")
-@click.option("--proxy", callback=_proxy_url, help="Proxy URL for http and https (default: HTTP(S)_PROXY).")
-@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates (default: REQUESTS_CA_BUNDLE).")
-@click.option("--user-agent", help="User-Agent header; robots.txt rules are matched on its first word.")
-@click.option("--header", "headers", multiple=True, help="Extra request header NAME:VALUE (repeatable).")
-@click.option("--cookies", type=click.Path(exists=True, dir_okay=False), help="Netscape cookies.txt to send.")
-@click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
-@click.option("--max-time", type=_Duration(), default="15m", show_default=True, help="Total deadline per exchange.")
-@click.option("--max-size", type=_Size(), default="2GB", show_default=True, help="Per resource; larger ones are cut.")
+@capture_options
 @click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Quick extra attempts inside one fetch (seconds apart); longer waits go to the frontier.")
-@click.option("--warc-max-size", type=_Size(), default="1GB", show_default=True, help="Rotate WARC files at this size.")
-@click.option("--warc-prefix", default="archiver", show_default=True, callback=_warc_prefix,
-              help="WARC file name prefix (letters, digits, '.', '_', '-').")
-@click.option("--operator", help="Operator contact for the warcinfo record.")
-@click.option("--no-requisites", is_flag=True, help="Do not capture the articles' stylesheets, images and scripts.")
-@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
-@click.option("--record-credentials", is_flag=True, help="Keep Cookie/Authorization headers in WARC request records.")
 def crawl(seeds_file, archive, every, passes, since, depth, include, exclude, ignore_robots, per_host, delay,
-          workers, recapture_after, max_attempts, retry_wait, as_json, proxy, ca_bundle, user_agent, headers,
-          cookies, timeout, max_time, max_size, retries, warc_max_size, warc_prefix, operator, no_requisites,
-          allow_private, record_credentials):
+          workers, recapture_after, max_attempts, retry_wait, as_json, retries, **fetching):
     """Crawl the articles that SEEDS lists, politely, resumably, into the archive.
 
     SEEDS is a file of article URLs, RSS/Atom feeds and XML sitemaps (sitemap indexes and news
@@ -686,14 +671,8 @@ def crawl(seeds_file, archive, every, passes, since, depth, include, exclude, ig
         raise click.BadParameter(str(exc), param_hint="--since")
     if passes is not None and every is None:
         raise click.UsageError("--passes needs --every")
-    config = Config(
-        archive=archive or default_archive_dir(),
-        **({"user_agent": user_agent} if user_agent else {}),
-        proxy=proxy, ca_bundle=ca_bundle, headers=tuple(_header(h) for h in headers), cookies_file=cookies,
-        timeout=timeout, max_time=max_time, max_size=max_size, retries=retries, retry_after_max=10.0,
-        warc_max_size=warc_max_size, warc_prefix=warc_prefix, operator=operator, requisites=not no_requisites,
-        allow_private=allow_private, record_credentials=record_credentials, per_host=per_host, delay=delay,
-    )
+    config = _capture_config(archive, retries=retries, retry_after_max=10.0, per_host=per_host, delay=delay,
+                             **fetching)
     options = CrawlOptions(
         seeds_file=str(seeds_file), since=since_iso, depth=depth, include=tuple(include), exclude=tuple(exclude),
         ignore_robots=ignore_robots, workers=workers, recapture_after=recapture_after, every=every, passes=passes,
