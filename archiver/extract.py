@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Sequence
 from urllib.parse import urljoin, urlsplit
 
+import re2
 from lxml import etree
 
 from archiver.models import Embed
@@ -25,6 +26,7 @@ from archiver.platforms.base import Profile
 __all__ = [
     "Document",
     "ExtractResult",
+    "LiteralScanner",
     "parse_html",
     "is_chrome",
     "find_embeds",
@@ -299,6 +301,7 @@ class Document:
         self._chrome: dict = {}
         self._texts: dict = {}
         self._hits: dict[tuple[bytes, bool], list[int]] = {}
+        self.scans = 0  # passes over the whole page so far (the benchmark reports them)
         self._urls: dict = {}  # big pages repeat the same hrefs a lot
         self._scripts: dict[int, int] = {}  # `<script` offset -> where its sure text ends
         if root is None and not _lazy:
@@ -360,10 +363,13 @@ class Document:
         """Offsets of every occurrence of a literal in the raw page (overlapping ones too), sorted.
 
         `ci=True` matches ASCII letters in any case (the marker is lowered first): tag and
-        attribute names, hosts. One scan per marker and page, or none: when a literal the page was
-        already scanned for occurs inside this one, its hits are the only places to look (see
-        `_derive`), so scanning for a short common root first makes a family of markers cheap.
+        attribute names, hosts. The first lookup scans the page once for every platform's
+        `LITERALS` together (`LiteralScanner`); a marker holding one of those is then read off its
+        few hits (see `_derive`), and only a marker holding none costs a scan of its own.
         """
+        if not self._hits:
+            self._hits = {(literal, True): found for literal, found in _SCANNER.scan(self.source).items()}
+            self.scans += 1
         if ci:
             marker = marker.lower()
         key = (marker, ci)
@@ -372,33 +378,27 @@ class Document:
             found = self._derive(marker, ci)
             if found is None:
                 found = list(_occurrences(self.lower if ci else self.source, marker))
+                self.scans += 1
             self._hits[key] = found
         return found
 
     def _derive(self, marker: bytes, ci: bool) -> Optional[list[int]]:
-        """Hits of `marker` from those of a literal already looked up that occurs in it, or None.
+        """Hits of `marker` read off those of a scanned literal it holds, or None if it holds none.
 
-        Exact: every occurrence of `marker` holds that literal at the same offset within it. A
-        case-insensitive lookup may serve a case-sensitive one (its hits are a superset), not the
-        other way round. Used only when that literal has few hits, so checking each is cheaper
-        than a scan.
+        Exact: every occurrence of `marker` holds that literal at the same offset within it, and
+        the scan found every occurrence of the literal. Used only when the literal has few hits,
+        so checking each is cheaper than a scan of the page.
         """
-        best: Optional[tuple[list[int], int]] = None
-        low = marker.lower()
-        for (known, known_ci), found in self._hits.items():
-            if known_ci:
-                at = low.find(known)
-            elif not ci:
-                at = marker.find(known)
-            else:
-                continue
-            if at >= 0 and len(found) <= _DERIVE_LIMIT and (best is None or len(found) < len(best[0])):
-                best = (found, at)
-        if best is None:
+        roots = [(self._hits[literal, True], at) for literal, at in _roots_in(marker.lower())]
+        if not roots:
             return None
-        found, at = best
-        hay = self.lower if ci else self.source
-        return [pos - at for pos in found if pos >= at and hay.startswith(marker, pos - at)]
+        found, at = min(roots, key=lambda root: len(root[0]))
+        if len(found) > _DERIVE_LIMIT:
+            return None
+        src, size = self.source, len(marker)
+        if ci:  # compare lowered slices: cheaper than lowering the whole page for a few hits
+            return [pos - at for pos in found if pos >= at and src[pos - at : pos - at + size].lower() == marker]
+        return [pos - at for pos in found if pos >= at and src.startswith(marker, pos - at)]
 
     def has(self, *markers: bytes, ci: bool = False) -> bool:
         """True if any of the literals occurs in the raw page."""
@@ -499,7 +499,7 @@ _TAG_AT = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9-]*)")
 # A whole start tag, quoted attribute values included (they may hold "<" or ">").
 _START_TAG = re.compile(rb"""<([A-Za-z][^\s/>]*)(?:[\s/]+[^\s/>=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>][^\s>]*))?)*[\s/]*>""")
 _MAX_HITS = 64
-_DERIVE_LIMIT = 256  # checking this many hits costs about what one scan of a big page does
+_DERIVE_LIMIT = 1024  # checking this many hits costs about what one scan of a big page does
 _NOT_RUNNING_TEXT = frozenset({b"a", b"script", b"style", b"textarea", b"title"})
 
 
@@ -527,6 +527,51 @@ def _script_end(src: bytes, low: bytes, start: int) -> int:
             return close
         close = low.find(b"</", close + 2, end)
     return end
+
+
+class LiteralScanner:
+    """Finds every occurrence of many literals (ASCII case-insensitively) in one pass over a page.
+
+    Detection looks up a few dozen literals per page; one `bytes.find` scan each cost more than the
+    parse itself. RE2 matches them all in one linear-time DFA pass, in C. Literals are kept
+    prefix-free (a literal starting with a shorter one is read off that one's hits), so searching
+    again one byte after each match start finds overlapping occurrences too: every hit, exactly.
+    """
+
+    def __init__(self, literals: Iterable[bytes]):
+        kept: list[bytes] = []
+        for literal in sorted({lit.lower() for lit in literals if lit}, key=len):
+            if not any(literal.startswith(shorter) for shorter in kept):
+                kept.append(literal)
+        self.literals = tuple(kept)
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1  # bytes as bytes: no UTF-8 case folding (K, ſ)
+        options.case_sensitive = False
+        options.never_capture = True
+        self._search = re2.compile(b"|".join(re2.escape(lit) for lit in kept), options).search if kept else None
+
+    def scan(self, source: bytes) -> dict[bytes, list[int]]:
+        """Each literal (lowered) -> sorted offsets of its case-insensitive occurrences in source."""
+        found: dict[bytes, list[int]] = {literal: [] for literal in self.literals}
+        search, pos = self._search, 0
+        while search is not None:
+            m = search(source, pos)
+            if m is None:
+                break
+            start = m.start()
+            found[source[start:m.end()].lower()].append(start)
+            pos = start + 1
+        return found
+
+
+# Every platform's literals, plus `<base` (Document.base_url asks for it).
+_SCANNER = LiteralScanner([literal for platform in PLATFORMS for literal in platform.LITERALS] + [b"<base"])
+
+
+@functools.lru_cache(maxsize=None)
+def _roots_in(marker: bytes) -> tuple[tuple[bytes, int], ...]:
+    """The scanned literals a (lowered) marker holds, with their offset in it."""
+    return tuple((literal, marker.find(literal)) for literal in _SCANNER.literals if literal in marker)
 
 
 def _occurrences(src: bytes, marker: bytes) -> Iterator[int]:

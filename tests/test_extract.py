@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from archiver.extract import (
     Document,
     ExtractResult,
+    LiteralScanner,
     absolute_url,
     css_urls,
     find_embeds,
@@ -764,7 +765,43 @@ def test_document_built_by_hand_from_a_tree():
 
 
 _LITERALS = [b"tw", b"twitter", b"twitter-", b"tweet", b"data-tweet", b"status", b"/status", b"x.com", b"pic.x.com/",
-             b"t.co/", b"aa", b"aaa", b"TW", b"Twitter"]
+             b"t.co/", b"aa", b"aaa", b"TW", b"Twitter", b"t.co//@", b"statustatus", b"/@", b"/users/", b"redd", b"reddit-"]
+
+
+def _naive(hay: bytes, needle: bytes) -> list[int]:
+    return [i for i in range(len(hay)) if hay.startswith(needle, i)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["ab", "AB", "b", "ba", "abab", "status", "s", "t.co/", "/", "/@", "@", "x", "é",
+                                 "\u212a", "\u017f", "\x00", "<"]), max_size=40).map("".join),
+       st.lists(st.sampled_from([b"ab", b"abab", b"ba", b"b", b"status", b"statustatus", b"t.co/", b"/@", b"/", b"x.com",
+                                 b"k", b"s", b"A"]), min_size=1, max_size=6))
+def test_literal_scanner_finds_every_occurrence_of_every_literal(text, literals):
+    """One pass finds what a separate scan per literal finds, in any ASCII case, overlapping and
+    nested occurrences included; non-ASCII bytes never fold into ASCII letters (the Kelvin sign
+    is not `k`, the long s is not `s`)."""
+    source = text.encode()
+    found = LiteralScanner(literals).scan(source)
+    low = source.lower()
+    for literal in {lit.lower() for lit in literals}:
+        if literal in found:
+            assert found[literal] == _naive(low, literal)
+        else:  # dropped: it starts with a shorter literal, and is read off that one's hits
+            assert any(literal.startswith(kept) for kept in found)
+
+
+def test_every_platform_literal_is_found_by_the_one_scan():
+    """A page holding each platform's literals: the first lookup scans once, and every later
+    lookup of a marker holding one of them costs no scan of its own."""
+    markers = [literal for platform in PLATFORMS for literal in platform.LITERALS]
+    doc = parse_html(b" ".join(markers + [b"twitter-tweet", b"/status/1", b"pic.twitter.com/x"]), base_url=BASE)
+    for marker in markers + [b"twitter-", b"data-tweet", b"/status", b"pic.twitter.com/", b"</blockquote"]:
+        assert doc.hits(marker, ci=True) == _naive(doc.source.lower(), marker.lower())
+        assert doc.hits(marker) == _naive(doc.source, marker)
+    assert doc.scans == 1
+    doc.hits(b"no platform looks for this")
+    assert doc.scans == 2
 
 
 @settings(max_examples=300, deadline=None)
@@ -777,7 +814,7 @@ def test_hits_read_off_an_earlier_literal_equal_a_scan(text, lookups):
     doc = parse_html(text.encode(), base_url=BASE)
     for literal, ci in lookups:
         hay, needle = (doc.source.lower(), literal.lower()) if ci else (doc.source, literal)
-        assert doc.hits(literal, ci=ci) == [i for i in range(len(hay)) if hay.startswith(needle, i)]
+        assert doc.hits(literal, ci=ci) == _naive(hay, needle)
 
 
 @pytest.mark.parametrize("body, expected", [

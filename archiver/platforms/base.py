@@ -29,6 +29,10 @@ class Platform(Protocol):
     """A platform module: `name` plus functions. A module with these names satisfies it."""
 
     name: str
+    # Literals `detect` looks up in the raw page (`Document.hits`/`has`/`where`), matched in any
+    # ASCII case. The page is scanned for every platform's at once; a marker holding one of them
+    # costs no scan of its own, any other marker one more pass over the page.
+    LITERALS: tuple[bytes, ...]
 
     def detect(self, doc: Document) -> Iterable[Detected]:
         """Every post (and profile) of this platform in the parsed page, in document order.

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from archiver.fetch import Fetcher
 
 name = "bluesky"
+LITERALS = (b"bsky", b"bluesky")
 
 # =============================================================================================
 # Detection. Public: name, detect, parse_post_url, canonical_url.
@@ -101,7 +102,7 @@ def detect(doc: Document) -> Iterable[Detected]:
     """Every Bluesky post in the article body (chrome excluded), in document order.
 
     Every form contains `bsky` (bsky.app, main.bsky.dev, embed.bsky.app, and app.bsky.feed.post in
-    at:// URIs and `data-bluesky-uri`), so a page without it costs one bytes.find().
+    at:// URIs and `data-bluesky-uri`), so a page without it costs one lookup.
     """
     if not doc.has(b"bsky"):
         return []

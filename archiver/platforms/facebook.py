@@ -83,6 +83,7 @@ def _facebook_sign(src: bytes, pos: int) -> Optional[str]:
 # the query parts it calls for run (`scan.candidates`). A page link in the header or a sharer.php
 # button calls for none.
 _GATE = (b"facebook.com/", b"fb.watch/")
+LITERALS = _GATE
 _SIGNS: scan.Signs = (
     (b"facebook.com/", _facebook_sign),
     (b"fb.watch/", scan.regex_sign(re.compile(rb"(?P<url>fb\.watch/[A-Za-z0-9_-])", re.I))),

@@ -63,6 +63,7 @@ _LINKS = "contains(., 'instagram.com/') or contains(., 'instagr.am/')"
 # One literal covers the hosts and the markup; each hit's sign says what starts there, and only
 # the query parts it calls for run (`scan.candidates`). A profile link in the header calls for none.
 _GATE = (b"instagr",)
+LITERALS = _GATE
 _SIGNS: scan.Signs = ((b"instagr", scan.regex_sign(re.compile(
     rb"(?P<url>instagr(?:am\.com/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv|share)/"
     rb"|\.am/(?:[A-Za-z0-9._]{1,30}/)?(?:p|reels?|tv)/))"

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from archiver.fetch import Fetcher
 
 name = "reddit"
+LITERALS = (b"redd",)  # reddit.com, redditmedia.com, redd.it, and the `reddit-` classes
 log = logging.getLogger(__name__)
 
 # =============================================================================================
@@ -106,7 +107,7 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 
 def detect(doc: Document) -> Iterable[Detected]:
     """Every Reddit post embedded or linked in the article body (chrome excluded)."""
-    if not doc.has(b"redd"):  # reddit.com, redditmedia.com, redd.it: one scan of the raw page
+    if not doc.has(b"redd"):  # reddit.com, redditmedia.com, redd.it
         return []
     state = _Scan(doc)
     state.run(_candidates(doc))

@@ -2,8 +2,8 @@
 page), running them as one union query, and reading the elements and text nodes it returns.
 
 Full-tree queries cost a good fraction of the parse, so a detector runs only the parts of its
-union that the raw page calls for: a page with no post of that platform costs a few scans of its
-bytes and no tree query at all. The union comes back in document order, so posts come out in
+union that the raw page calls for: a page with no post of that platform costs a few lookups in
+the one scan of its bytes (`Document.hits`) and no tree query at all. The union comes back in document order, so posts come out in
 page order and a container is always seen before the links inside it.
 """
 
@@ -68,9 +68,9 @@ def article_url_parts(iframe: str, links: str) -> UrlParts:
 def read_signs(doc: Document, signs: Signs) -> tuple[set[str], set[str]]:
     """(where post URLs start, as `Document.where` kinds; the markup seen) from the raw page.
 
-    Full-tree queries cost a good fraction of the parse, and so does each scan of the raw page for
-    a literal, so a platform scans for as few literals as it can and reads each hit with its sign:
-    a profile link in the site's header or a share button calls for no tree query at all. An
+    Full-tree queries cost a good fraction of the parse, so a platform reads each hit of its
+    literals with its sign: a profile link in the site's header or a share button calls for no
+    tree query at all. An
     entity-escaped URL cannot be told: it counts as a URL.
     """
     kinds: set[str] = set()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from archiver.fetch import Fetcher
 
 name = "telegram"
+LITERALS = (b"t.me/", b"telegram.", b"data-telegram-post")
 
 # =============================================================================================
 # Detection. Public: name, detect, parse_post_url, canonical_url.
@@ -45,7 +46,7 @@ _RESERVED = frozenset(
 )
 
 _QUERIES: dict[str, etree.XPath] = {}
-# The gate's own markers (their scans are cached). `telegram.` sits inside quoted values, where
+# The gate's own markers (their hits are cached). `telegram.` sits inside quoted values, where
 # `where()` can tell it is no link text; a bare `telegram` would also hit the `data-telegram-post`
 # attribute name, which it cannot classify, and cost a scan of every text node.
 _LINK_MARKERS = (b"t.me/", b"telegram.")

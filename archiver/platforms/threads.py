@@ -43,6 +43,7 @@ _LINKS = "contains(., 'threads.net/') or contains(., 'threads.com/')"
 # post URL starts there, and only the query parts it calls for run (`scan.candidates`). A profile
 # link in the header calls for none. The blockquote's class is looked for only on such pages.
 _GATE = (b"threads.",)
+LITERALS = _GATE + (b"text-post-media",)
 _SIGNS: scan.Signs = (
     (b"threads.", scan.regex_sign(re.compile(
         rb"(?P<url>threads\.(?:net|com)/(?:@[A-Za-z0-9._]{1,30}/post/|t/))", re.I))),

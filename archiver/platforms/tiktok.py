@@ -58,6 +58,7 @@ _IN_TEXT = re.compile(
 _DIGITS = re.compile(r"\s*([0-9]{15,21})\s*", re.A)
 
 _MARKER = b"tiktok"  # in every host, short link and the blockquote's class
+LITERALS = (_MARKER,)
 # The one literal's hits say what the page holds (`scan.read_signs`): a video URL, a short link, or
 # the blockquote's class; a profile link in the header calls for no tree query.
 _SIGNS: scan.Signs = ((_MARKER, scan.regex_sign(re.compile(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from archiver.extract import Document
 
 name = "twitter"
+LITERALS = (b"tw", b"status", b"x.com", b"t.co/", b"blockquote")  # see `_candidates`
 
 # =============================================================================================
 # Detection (owned by extract). Public: name, detect, parse_status_url, canonical_url.
@@ -107,7 +108,6 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     `exhaustive=True` runs every tree query whatever the raw markers say: slower, same answer;
     tests use it to check the shortcuts.
     """
-    doc.hits(_ROOT, ci=True)  # first: the family's markers below are read off its hits
     scan = _Scan(doc)
     scan.found.extend(Profile(name, url) for url in _timelines(doc))
     for node in (_exhaustive_candidates(doc) if exhaustive else _candidates(doc)):
@@ -125,15 +125,14 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 # ---------------------------------------------------------------------------------------------
 
 # Parts of one union query, each run only when the raw page calls for it, so that a page with no
-# tweet in it costs a few scans of its bytes and no tree query at all (then the page is never
+# tweet in it costs a few lookups in its bytes and no tree query at all (then the page is never
 # even parsed: `Document.root` is built on first use). The union comes back in document order, so
 # embeds come out in page order and a container is always seen before the links inside it.
 # Predicates filter in C; Python sees only the survivors.
 #
-# Raw lookups, four scans in all: "tw" (case-insensitive; `twitter`, `tweet`, `twttr` and every
-# marker holding them are then read off its few hits), "status", "x.com" (both case-insensitive)
-# and "t.co/". Tag names, attribute names and hosts are case-insensitive in HTML, hence `ci`.
-_ROOT = b"tw"
+# Raw lookups: the `LITERALS` above are found in the one scan of the page every detector shares;
+# `twitter`, `tweet`, `twttr` and every marker holding them are read off the few hits of "tw".
+# Tag names, attribute names and hosts are case-insensitive in HTML, hence `ci`.
 _WIDGET_KINDS = (b"tweet", b"video", b"timeline")  # what may follow "twitter-" in a class
 _BLOCKQUOTE_PART = "//blockquote"
 _IFRAME_PART = "//iframe"
@@ -207,7 +206,6 @@ def _maybe_in_blockquote(doc: Document, hits: list[int]) -> bool:
     surely is a tag, and one with nothing open is ignored, as the parser ignores it."""
     if not hits:
         return False
-    doc.hits(b"blockquote", ci=True)  # one scan; the open and close tags are read off its hits
     events = sorted([(pos, 1) for pos in doc.hits(b"<blockquote", ci=True)]
                     + [(pos, -1) for pos in doc.hits(b"</blockquote", ci=True) if doc.place(pos) == "text"])
     depth, i = 0, 0
@@ -274,7 +272,7 @@ def _exhaustive_candidates(doc: Document) -> list:
 
 
 def _widgets(doc: Document) -> dict[bytes, list[int]]:
-    """Offsets of `twitter-tweet`, `twitter-video`, `twitter-timeline` in the raw page (one scan)."""
+    """Offsets of `twitter-tweet`, `twitter-video`, `twitter-timeline` in the raw page."""
     found: dict[bytes, list[int]] = {kind: [] for kind in _WIDGET_KINDS}
     for pos in doc.hits(b"twitter-"):
         for kind in _WIDGET_KINDS:
@@ -357,7 +355,6 @@ def _embed_spans(doc: Document) -> list[tuple[int, int]]:
     """
     src, low = doc.source, doc.lower
     spans = []
-    doc.hits(b"blockquote", ci=True)  # one scan; the open and close tags are read off its hits
     for start in doc.hits(b"<blockquote", ci=True):
         head = _START_TAG.match(src, start)
         if not head or head.group(1).lower() != b"blockquote":

@@ -51,6 +51,7 @@ _IN_TEXT = re.compile(
 )
 
 _MARKER = b"youtu"  # in every host above, in amp-youtube and lite-youtube
+LITERALS = (_MARKER,)
 # The one literal's hits say what the page holds (`scan.read_signs`): a video URL, or the start of
 # an <amp-youtube> / <lite-youtube> element; a channel link in the header calls for no tree query.
 _SIGNS: scan.Signs = ((_MARKER, scan.regex_sign(re.compile(
