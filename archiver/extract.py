@@ -483,16 +483,146 @@ class Document:
         return text
 
     def context(self, el, needle: str | None = None, width: int = 200) -> str:
-        """About `width` chars of the visible text of el's nearest block, centred on needle."""
+        """About `width` chars of the visible text of el's nearest block, centred on needle.
+
+        Without a needle: the block's first `width` chars; for a widget that is no block itself
+        (an iframe, a script, an amp-* element) in a big container, the text of the prose block
+        right before it instead, never the start of a whole article body. Only the text near el
+        is read, never a whole block: a page of a thousand nested divs costs what a flat one does.
+        """
         block = el
         while block is not None and block.tag not in _BLOCK_TAGS:
             block = block.getparent()
-        text = self.text(block if block is not None else el)
+        if block is None:
+            block = el
+        if needle is None and block is not el:
+            parent = el.getparent()
+            if parent is not None and len(parent) > _SMALL_WRAPPER:
+                prev = el.getprevious()
+                while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
+                    prev = prev.getprevious()
+                if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
+                    return ""
+                return self.context(prev, None, width)
+        budget = width + 64
+        if needle is None:
+            text = collapse(_read(_text_forward(block, block), budget))
+        else:
+            before = _read(_text_backward(el, block), width + 1, reverse=True)  # more: the slice below is exact
+            text = collapse(before + _read(_text_forward(el, block), budget, until=collapse(needle)))
         if len(text) <= width:
             return text
         at = text.find(collapse(needle)) if needle else -1
         start = max(0, at - width // 3) if at >= 0 else 0
         return text[start : start + width].strip()
+
+
+_SMALL_WRAPPER = 12  # children: more than this is a container, not a widget's wrapper
+_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
+_HIDDEN_TEXT = frozenset({"script", "style", "template"})  # their own text is not visible
+
+
+def _piece(el, text: str) -> str:
+    """A text run as it joins the others: block edges and <br> separate words, inline tags do not."""
+    return " " + text if el.tag in _BREAKS else text
+
+
+def _subtree_forward(el) -> Iterator[str]:
+    """Visible text of el's subtree (not its tail), in document order; no recursion (2,048 levels)."""
+    stack: list = [el]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):  # (the element whose tail comes now,)
+            tail = item[0].tail
+            if tail:
+                yield _piece(item[0], tail)
+            continue
+        tag = item.tag
+        if not isinstance(tag, str):
+            continue  # a comment: its text is not the page's
+        if item.text and tag not in _HIDDEN_TEXT:
+            yield _piece(item, item.text)
+        for child in reversed(item):
+            stack.append((child,))
+            stack.append(child)
+
+
+def _subtree_backward(el) -> Iterator[str]:
+    """`_subtree_forward` in reverse order: each child's tail, then its subtree, last child first;
+    the element's own text last."""
+    stack: list = [el]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):  # ("text" | "tail", element)
+            what, owner = item
+            text = owner.text if what == "text" else owner.tail
+            if text and not (what == "text" and owner.tag in _HIDDEN_TEXT):
+                yield _piece(owner, text)
+            continue
+        if not isinstance(item.tag, str):
+            continue
+        stack.append(("text", item))
+        for child in item:
+            stack.append(child)
+            stack.append(("tail", child))
+
+
+def _text_forward(el, block) -> Iterator[str]:
+    """Visible text from the start of el to the end of block (an ancestor-or-self of el)."""
+    yield from _subtree_forward(el)
+    node = el
+    while node is not block:
+        if node.tail:
+            yield _piece(node, node.tail)
+        for sibling in node.itersiblings():
+            yield from _subtree_forward(sibling)
+            if sibling.tail:
+                yield _piece(sibling, sibling.tail)
+        node = node.getparent()
+        if node is None:
+            return
+
+
+def _text_backward(el, block) -> Iterator[str]:
+    """Visible text from the start of el back to the start of block, in reverse order."""
+    node = el
+    while node is not block:
+        for sibling in node.itersiblings(preceding=True):
+            if sibling.tail:
+                yield _piece(sibling, sibling.tail)
+            yield from _subtree_backward(sibling)
+        parent = node.getparent()
+        if parent is None:
+            return
+        if parent.text and parent.tag not in _HIDDEN_TEXT:
+            yield _piece(parent, parent.text)
+        node = parent
+
+
+def _read(pieces: Iterator[str], budget: int, *, reverse: bool = False, until: str = "") -> str:
+    """Join text pieces until `budget` chars are read; with `until`, `budget` more after it shows
+    up (reading stops anyway after `_NEEDLE_REACH` chars without it)."""
+    parts: list[str] = []
+    seen, count, carry = not until, 0, ""
+    for piece in pieces:
+        parts.append(piece)
+        count += len(collapse(piece))  # visible chars: indentation and newlines do not count
+        if not seen:
+            joined = collapse(carry + piece)
+            if until in joined:
+                seen, count = True, 0
+            elif count > _NEEDLE_REACH:
+                break
+            else:  # the end of what was read, so a needle across two pieces is still found
+                carry = joined[-len(until):] + (" " if piece[-1:].isspace() else "")
+        elif count >= budget:
+            break
+    if reverse:
+        parts.reverse()
+    return "".join(parts)
+
+
+_NEEDLE_REACH = 16_384
 
 
 _TAG_AT = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9-]*)")
@@ -534,8 +664,9 @@ class LiteralScanner:
 
     Detection looks up a few dozen literals per page; one `bytes.find` scan each cost more than the
     parse itself. RE2 matches them all in one linear-time DFA pass, in C. Literals are kept
-    prefix-free (a literal starting with a shorter one is read off that one's hits), so searching
-    again one byte after each match start finds overlapping occurrences too: every hit, exactly.
+    prefix-free (a literal starting with a shorter one is read off that one's hits), so at most one
+    literal matches at any offset; the pass does not look inside its own matches, so the few
+    offsets inside a literal where another one could start (`t.co/` then `/@`) are checked by hand.
     """
 
     def __init__(self, literals: Iterable[bytes]):
@@ -544,23 +675,34 @@ class LiteralScanner:
             if not any(literal.startswith(shorter) for shorter in kept):
                 kept.append(literal)
         self.literals = tuple(kept)
+        # literal -> ((offset k inside it, literals that may start there), ...): another literal
+        # starts at k when it begins with the literal's tail from k, or the tail begins with it.
+        self._inner = {
+            literal: spots
+            for literal in kept
+            if (spots := tuple((k, others) for k in range(1, len(literal))
+                               if (others := tuple(o for o in kept if o.startswith(literal[k:]) or literal[k:].startswith(o)))))
+        }
         options = re2.Options()
         options.encoding = re2.Options.Encoding.LATIN1  # bytes as bytes: no UTF-8 case folding (K, ſ)
         options.case_sensitive = False
         options.never_capture = True
-        self._search = re2.compile(b"|".join(re2.escape(lit) for lit in kept), options).search if kept else None
+        self._finditer = re2.compile(b"|".join(re2.escape(lit) for lit in kept), options).finditer if kept else None
 
     def scan(self, source: bytes) -> dict[bytes, list[int]]:
         """Each literal (lowered) -> sorted offsets of its case-insensitive occurrences in source."""
         found: dict[bytes, list[int]] = {literal: [] for literal in self.literals}
-        search, pos = self._search, 0
-        while search is not None:
-            m = search(source, pos)
-            if m is None:
-                break
-            start = m.start()
-            found[source[start:m.end()].lower()].append(start)
-            pos = start + 1
+        if self._finditer is None:
+            return found
+        inner = self._inner
+        for m in self._finditer(source):
+            start, end = m.span()
+            literal = source[start:end].lower()
+            found[literal].append(start)
+            for k, others in inner.get(literal, ()):
+                for other in others:
+                    if source[start + k : start + k + len(other)].lower() == other:
+                        found[other].append(start + k)  # before any later match: lists stay sorted
         return found
 
 

@@ -943,3 +943,64 @@ def test_arbitrary_bytes_never_raise(data, content_type):
 def test_arbitrary_htmlish_text_never_raises(text, encoding, content_type):
     _run_all(text.encode(encoding, "replace"), content_type)
     _run_all(page(text).encode(encoding, "replace"), content_type)
+
+
+def _reference_context(doc: Document, el, needle, width: int = 200) -> str:
+    """What `Document.context` returns, by definition: the block's whole visible text, sliced."""
+    block = el
+    while block.tag not in ("p", "div", "blockquote", "section", "body", "li"):
+        block = block.getparent()
+    text = doc.text(block)
+    if len(text) <= width:
+        return text
+    at = text.find(needle) if needle else -1
+    start = max(0, at - width // 3) if at >= 0 else 0
+    return text[start : start + width].strip()
+
+
+_WORDS = st.sampled_from(["alpha", "beta", "  ", "\n\n   ", "gamma delta", "é", "x" * 50, "words " * 30])
+_INLINE = st.sampled_from(["b", "i", "span", "em"])
+
+
+@st.composite
+def _context_pages(draw):
+    """A paragraph-ish block with nested inline markup, comments, scripts and line breaks around one
+    element holding a unique needle."""
+    def chunk(depth: int) -> str:
+        kind = draw(st.integers(0, 5 if depth < 4 else 1))
+        if kind <= 1:
+            return draw(_WORDS)
+        if kind == 2:
+            return "<br>" if draw(st.booleans()) else "<!-- hidden words -->"
+        if kind == 3:
+            return "<script>var hidden = 'script words';</script>"
+        tag = draw(_INLINE)
+        return f"<{tag}>" + "".join(chunk(depth + 1) for _ in range(draw(st.integers(0, 3)))) + f"</{tag}>"
+    before = "".join(chunk(0) for _ in range(draw(st.integers(0, 12))))
+    after = "".join(chunk(0) for _ in range(draw(st.integers(0, 12))))
+    block = draw(st.sampled_from(["p", "div", "li"]))
+    return f"<html><body><{block}>{before}<a href='https://n.example/x'>NEEDLE here</a>{after}</{block}></body></html>"
+
+
+@settings(max_examples=200, deadline=None)
+@given(_context_pages(), st.sampled_from([40, 100, 200]))
+def test_context_reads_only_near_text_but_equals_the_whole_block_definition(html, width):
+    doc = parse_html(html.encode(), base_url=BASE)
+    link = doc.root.find(".//a")
+    assert doc.context(link, "NEEDLE here", width) == _reference_context(doc, link, "NEEDLE here", width)
+    block = link.getparent()
+    assert doc.context(block, None, width) == _reference_context(doc, block, None, width)
+
+
+def test_context_on_a_thousand_nested_blocks_is_linear():
+    """Each of a thousand nested divs cites a tweet: every context is read near its link, not from
+    the whole subtree below it (which made this page quadratic: a minute and more)."""
+    n = 1000
+    page = "<html><body><article>" + "".join(
+        f"<div>words {'lorem ipsum ' * 40} see https://twitter.com/u/status/{10**17 + i} and " for i in range(n)
+    ) + "</div>" * n + "</article></body></html>"
+    doc = parse_html(page.encode(), base_url=BASE)
+    embeds = find_embeds(doc).embeds
+    assert len(embeds) == n
+    assert not doc._texts  # no block's whole text was ever read (`Document.text` caches what it reads)
+    assert all("see https://twitter.com/u/status/" in e.context and len(e.context) <= 200 for e in embeds)

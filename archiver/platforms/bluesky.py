@@ -156,7 +156,7 @@ class _Scan(scan.Pass):
         elif el.tag == "iframe":
             m = _IFRAME_SRC.match(scan.frame_src(self.doc, el))
             if m:
-                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", scan.widget_context(self.doc, el))
+                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", self.doc.context(el))
 
     def blockquote(self, el) -> None:
         """blockquote.bluesky-embed: the id from `data-bluesky-uri`, else its last post link.

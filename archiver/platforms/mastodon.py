@@ -193,7 +193,7 @@ class _Scan(scan.Pass):
             return
         m = _EMBED_SRC.match(scan.frame_src(self.doc, el))
         if m and (m.group("embed") or "mastodon-embed" in (el.get("class") or "")):
-            self.post(_ref(m), "iframe", scan.widget_context(self.doc, el), is_link=False)
+            self.post(_ref(m), "iframe", self.doc.context(el), is_link=False)
 
     def blockquote(self, el) -> None:
         """blockquote.mastodon-embed (Mastodon 4.3+): `data-embed-url`, else its status link."""

@@ -148,7 +148,7 @@ class _Scan(scan.Pass):
         if el.tag == "blockquote":
             self.blockquote(el)
         else:
-            self.post(parse_post_url(scan.frame_src(self.doc, el)), "iframe", scan.widget_context(self.doc, el))
+            self.post(parse_post_url(scan.frame_src(self.doc, el)), "iframe", self.doc.context(el))
 
     def blockquote(self, el) -> None:
         """blockquote.reddit-embed-bq (current) or .reddit-card (legacy): its first post link;

@@ -141,8 +141,6 @@ ANCHORS = etree.XPath(".//a[@href]")
 FIRST_LINK = etree.XPath("(.//a[@href])[1]/@href")
 
 _NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
-_SMALL_WRAPPER = 12  # children: more than this is a container, not a wrapper
-_PROSE_BLOCKS = frozenset({"p", "div", "figure", "figcaption", "blockquote", "h2", "h3", "h4", "li", "section", "pre"})
 
 
 def text_owner(node):
@@ -179,24 +177,6 @@ def frame_src(doc: Document, el) -> str:
 def link_context(doc: Document, a) -> str:
     """Context of a link: the prose around the link's own text."""
     return doc.context(a, "".join(a.itertext()))
-
-
-def widget_context(doc: Document, el) -> str:
-    """Context of a widget (iframe, script) that holds no prose of its own.
-
-    Its wrapper's text when the wrapper is small (a figure, a paragraph); otherwise the text of
-    the element before it, never the whole article body a bare widget often sits in (reading
-    that is slow on a long live blog, and useless as context).
-    """
-    parent = el.getparent()
-    if parent is not None and len(parent) <= _SMALL_WRAPPER:
-        return doc.context(el)
-    prev = el.getprevious()
-    while prev is not None and (not isinstance(prev.tag, str) or prev.tag in ("script", "style", "iframe")):
-        prev = prev.getprevious()
-    if prev is None or prev.tag not in _PROSE_BLOCKS or len(prev) > _SMALL_WRAPPER:
-        return ""
-    return doc.context(prev)
 
 
 class Pass:

@@ -118,11 +118,11 @@ class _Scan(scan.Pass):
             m = _DATA_POST.fullmatch(el.get("data-telegram-post") or "")
             if m:
                 self.post(_post_id(m.group("channel"), m.group("msg")), "script",
-                          scan.widget_context(self.doc, el), m.group("channel"))
+                          self.doc.context(el), m.group("channel"))
             return
         m = _POST_HREF.match(scan.frame_src(self.doc, el))
         if m:
-            self.post(_post_id(m.group("channel"), m.group("msg")), "iframe", scan.widget_context(self.doc, el),
+            self.post(_post_id(m.group("channel"), m.group("msg")), "iframe", self.doc.context(el),
                       m.group("channel"))
 
     def anchor(self, a) -> None:
