@@ -178,6 +178,10 @@ FACEBOOK_FORMS = {
     "bare-url": (f"<p>Posted at https://www.facebook.com/MinistryExample/posts/{FB_POST}, then removed.</p>",
                  FB_POST, "bare-url", "MinistryExample"),
     "bare-url-no-scheme": (f"<p>See facebook.com/watch/?v={FB_VIDEO}.</p>", f"video/{FB_VIDEO}", "bare-url", None),
+    "group-post-link": (f'<p>In a local group <a href="https://www.facebook.com/groups/kyivneighbours/posts/{FB_POST}/">'
+                        "residents wrote</a>.</p>", FB_POST, "link", "groups/kyivneighbours"),
+    "group-permalink-link": (f'<p><a href="https://m.facebook.com/groups/123456789012/permalink/{FB_POST}/?mibextid=Nif5oz">'
+                             "post</a></p>", FB_POST, "link", "groups/123456789012"),
 }
 
 
@@ -197,6 +201,8 @@ def test_facebook_canonical_urls():
     assert facebook.canonical_url(f"video/{FB_VIDEO}", "facebook") == (
         f"https://www.facebook.com/facebook/videos/{FB_VIDEO}/")
     assert facebook.canonical_url("photo/1016", None) == "https://www.facebook.com/photo.php?fbid=1016"
+    assert facebook.canonical_url(FB_POST, "groups/kyivneighbours") == (
+        f"https://www.facebook.com/groups/kyivneighbours/posts/{FB_POST}/")
     assert facebook.canonical_url(FB_PFBID, None) == f"https://www.facebook.com/permalink.php?story_fbid={FB_PFBID}"
 
 

@@ -5,14 +5,15 @@ Markup and URL forms follow shared/docs/social-embeds.md section 6 (Facebook): t
 `plugins/post.php?href=` and `plugins/video.php?href=` iframes, `video/embed?video_id=`, and links
 and bare URLs of the shapes `/<page>/posts/<id|pfbid...>`, `permalink.php?story_fbid=&id=`,
 `story.php?story_fbid=&id=`, `/<page>/videos/[<slug>/]<id>`, `watch/?v=`, `video.php?v=`,
-`reel/<id>`, `/<page>/photos/<album>/<id>`, `photo.php?fbid=`.
+`reel/<id>`, `/<page>/photos/<album>/<id>`, `photo.php?fbid=`, and group posts
+`/groups/<group>/posts/<id>` and `/groups/<group>/permalink/<id>`.
 
 Ids (Facebook object ids are global, so the page is not part of them):
   * a post: its id as in the URL, digits or `pfbid...` (`/<page>/posts/<id>`, `story_fbid=<id>`);
   * a video or reel: `video/<digits>`;
   * a photo: `photo/<digits>`.
 The page name (or numeric page id) the URL names is kept as the author hint, from which the
-canonical URL is rebuilt. `fb.watch/<code>` and `facebook.com/share/{p,v,r}/<code>` name no id: they
+canonical URL is rebuilt (`groups/<group>` for a group's post). `fb.watch/<code>` and `facebook.com/share/{p,v,r}/<code>` name no id: they
 are reported with id None and `resolve()` follows their redirect. Page links, `sharer.php` and
 other share dialogs are not posts; page plugins (`div.fb-page`, `plugins/page.php`) are profiles.
 """
@@ -105,6 +106,8 @@ def parse_post_url(url: str) -> tuple[str | None, str] | None:
     ('20531316728', '10154009990506729')
     >>> parse_post_url("https://www.facebook.com/watch/?v=10153231379946729")
     (None, 'video/10153231379946729')
+    >>> parse_post_url("https://www.facebook.com/groups/1234567890/permalink/9876543210123/")
+    ('groups/1234567890', '9876543210123')
     """
     if not url:
         return None
@@ -137,6 +140,8 @@ def parse_post_url(url: str) -> tuple[str | None, str] | None:
             pid = next((s for s in reversed(segs[2:4]) if _NUMBER.fullmatch(s)), None)
             return (segs[0], f"photo/{pid}") if pid else None
         return None
+    if first == "groups" and len(segs) >= 4 and segs[2].lower() in ("posts", "permalink") and _PAGE.fullmatch(segs[1]):
+        return (f"groups/{segs[1]}", segs[3]) if _POST_ID.fullmatch(segs[3]) else None
     if first in ("permalink.php", "story.php"):
         story = arg("story_fbid", pattern=_POST_ID)
         page = arg("id")
