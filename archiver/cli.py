@@ -310,12 +310,13 @@ def extract(sources, base_url, fmt, proxy, ca_bundle, user_agent, timeout):
 
     Example: archiver extract saved-pages/ https://news.example/story --format table
     """
-    from archiver.fetch import Fetcher
     from archiver.pages import embed_row, expand_sources, extract_page, is_url
 
     sources = list(sources) or ["-"]
     fetcher = None
     if any(is_url(s) for s in sources):
+        from archiver.fetch import Fetcher  # HTTP only when a source needs it: files start faster
+
         config = Config(**({"user_agent": user_agent} if user_agent else {}), proxy=proxy, ca_bundle=ca_bundle,
                         timeout=timeout, retries=2)
         fetcher = Fetcher(config, None)

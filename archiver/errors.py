@@ -13,6 +13,11 @@ class ExitStatus(enum.IntEnum):
     USAGE = 2  # unusable input: not a URL, unknown option, archive not writable
 
 
+# HTTP answers that say "try again later", not anything about the resource: fetches retry them and
+# a post's status is never decided from them.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
 class ArchiverError(Exception):
     """Base of everything the library raises on purpose."""
 

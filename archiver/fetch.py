@@ -36,14 +36,13 @@ from urllib3.util.wait import wait_for_read
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
 from archiver.config import Config
-from archiver.errors import BlockedURL
+from archiver.errors import RETRY_STATUSES, BlockedURL
 from archiver.hosts import HostGate
 from archiver.models import RecordRef
 from archiver.warc import Payload, WarcSink
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 # Meant for the proxy, not the origin: never in a request record, even with `record_credentials`.

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
-from archiver.fetch import RETRY_STATUSES
+from archiver.errors import RETRY_STATUSES
 from archiver.models import Embed, Media, Post, RecordRef
 from archiver.platforms.syndication import RouteResult
 

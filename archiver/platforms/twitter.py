@@ -155,13 +155,7 @@ def _candidates(doc: Document) -> list:
     widgets = _widgets(doc)
     classes = widgets[b"tweet"] + widgets[b"video"]
     parts = []
-    statuses = doc.where(b"status", ci=True, want=_A_AND_IFRAME)
-    if classes or (statuses & {"a", "unknown"} and _maybe_in_blockquote(doc, doc.hits(b"status", ci=True))):
-        parts.append(_BLOCKQUOTE_PART)  # tweet embeds, and class-stripped ones (a status permalink)
     data_ids = _in_a_tag(doc, b"data-tweet")  # an attribute name: not in a value, text or script
-    if data_ids or statuses & {"iframe", "unknown"} or any(
-            doc.where(m, ci=True, want=_IFRAME) & {"iframe", "unknown"} for m in _IFRAME_MARKERS[:2]):
-        parts.append(_IFRAME_PART)
     if _in_a_tag(doc, b"amp-twitter"):
         parts.append(_AMP_PART)
     if data_ids:
@@ -190,6 +184,17 @@ def _candidates(doc: Document) -> list:
             parts.extend(f"//{name.decode()}/text()[{tests}]" for name in sorted(parents))
         else:
             parts.append(f"/descendant::text()[{tests}]")
+    if classes or parts:
+        # The tree is queried anyway, and a walk for its blockquotes and iframes costs less than
+        # telling from the raw page whether they can hold a tweet.
+        parts += [_BLOCKQUOTE_PART, _IFRAME_PART]
+    else:
+        statuses = doc.where(b"status", ci=True, want=_A_AND_IFRAME)
+        if statuses & {"a", "unknown"} and _maybe_in_blockquote(doc, doc.hits(b"status", ci=True)):
+            parts.append(_BLOCKQUOTE_PART)  # a class-stripped embed: a status permalink in a blockquote
+        if statuses & {"iframe", "unknown"} or any(
+                doc.where(m, ci=True, want=_IFRAME) & {"iframe", "unknown"} for m in _IFRAME_MARKERS[:2]):
+            parts.append(_IFRAME_PART)
     if not parts:
         return []
     query = " | ".join(parts)
