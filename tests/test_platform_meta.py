@@ -348,7 +348,7 @@ def test_profile_links_and_share_buttons_call_for_no_tree_query():
     doc = parse_html(page.encode(), base_url=BASE)
     for module in (instagram, facebook, threads):
         assert scan.read_signs(doc, module._SIGNS) == (set(), set())
-        assert module._candidates(doc) == []
+        assert list(module.detect(doc)) == [] and not doc.parsed  # the tree was never even built
     # an SDK div is markup, whatever its data-href names
     doc = parse_html(b'<div class="fb-page" data-href="https://www.facebook.com/newsexample"></div>', base_url=BASE)
     assert scan.read_signs(doc, facebook._SIGNS) == (set(), {"sdk"})

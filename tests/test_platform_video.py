@@ -243,7 +243,7 @@ def test_profile_links_and_buttons_call_for_no_tree_query():
     doc = parse_html(page.encode(), base_url=BASE)
     for module in (youtube, tiktok):
         assert scan.read_signs(doc, module._SIGNS) == (set(), set())
-        assert module._candidates(doc) == []
+        assert list(module.detect(doc)) == [] and not doc.parsed  # the tree was never even built
 
 
 # --------------------------------------------------------------------------------------------

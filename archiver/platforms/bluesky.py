@@ -53,6 +53,7 @@ _SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "â
 _BLOCKQUOTE_PART = "//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]"
 _URL_PARTS = scan.url_parts("//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]",
                             "//a/@href[contains(., 'bsky')]", "/descendant::text()[contains(., 'bsky')]")
+_MARKUP = (((b"bluesky",), _BLOCKQUOTE_PART),)  # the blockquote's class and data-bluesky-uri
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -107,22 +108,10 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not doc.has(b"bsky"):
         return []
     state = _Scan(doc)
-    state.run(_candidates(doc))
+    state.run(scan.marked_candidates(doc, _MARKUP, (b"bsky",), _URL_PARTS, _QUERIES))
     return state.results()
 
 
-def _candidates(doc: Document) -> list:
-    """One union query (document order) of the parts the raw page calls for.
-
-    Each `//x` part is a walk of the whole tree, which costs more than a scan of the raw page, so
-    a part runs only where a literal says it can find something: `bluesky` (the blockquote's
-    class and attribute), or `bsky` inside an <iframe> tag, an <a> tag or running text. The
-    scan for `bsky` is the one `detect` already did (cached on the Document).
-    """
-    parts = [_BLOCKQUOTE_PART] if doc.has(b"bluesky") else []
-    kinds = doc.where(b"bsky")
-    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
-    return scan.union(doc, parts, _QUERIES)
 
 
 class _Scan(scan.Pass):

@@ -76,6 +76,7 @@ _URL_PARTS = scan.url_parts(
     "//a/@href[contains(., '/@') or contains(., '/users/')]",
     "/descendant::text()[contains(., '/@') or contains(., '/users/')]",
 )
+_MARKUP = (((b"mastodon-embed", b"data-embed-url"), _BLOCKQUOTE_PART),)  # the blockquote's class or attribute
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -132,7 +133,7 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not markers:
         return []
     state = _Scan(doc)
-    state.run(_candidates(doc, markers))
+    state.run(scan.marked_candidates(doc, _MARKUP, markers, _URL_PARTS, _QUERIES))
     return state.results()
 
 
@@ -145,19 +146,6 @@ def _markers(doc: Document) -> list[bytes]:
     return found
 
 
-def _candidates(doc: Document, markers: list[bytes]) -> list:
-    """One union query (document order) of the parts the raw page calls for.
-
-    Each `//x` part walks the whole tree, which costs more than a scan of the raw page, so a part
-    runs only where a literal says it can find something: the blockquote's `mastodon-embed` /
-    `data-embed-url`, or the markers inside an <iframe> tag, an <a> tag or running text.
-    """
-    parts = [_BLOCKQUOTE_PART] if doc.has(b"mastodon-embed", b"data-embed-url") else []
-    kinds: set[str] = set()
-    for marker in markers:
-        kinds |= doc.where(marker)
-    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
-    return scan.union(doc, parts, _QUERIES)
 
 
 class _Scan(scan.Pass):

@@ -66,6 +66,7 @@ _EMBED_CLASSES = ("reddit-embed-bq", "reddit-card")
 _BLOCKQUOTE_PART = "//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]"
 _URL_PARTS = scan.url_parts("//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]",
                             "//a/@href[contains(., 'redd')]", "/descendant::text()[contains(., 'redd')]")
+_MARKUP = (((b"reddit-",), _BLOCKQUOTE_PART),)  # the embed's reddit-embed-bq / reddit-card classes
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -110,22 +111,10 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not doc.has(b"redd"):  # reddit.com, redditmedia.com, redd.it
         return []
     state = _Scan(doc)
-    state.run(_candidates(doc))
+    state.run(scan.marked_candidates(doc, _MARKUP, (b"redd",), _URL_PARTS, _QUERIES))
     return state.found
 
 
-def _candidates(doc: Document) -> list:
-    """One union query (document order) of the parts the raw page calls for.
-
-    Each `//x` part walks the whole tree, which costs more than a scan of the raw page, so a part
-    runs only where a literal says it can find something: `reddit-` (the embed classes), or
-    `redd` inside an <iframe> tag, an <a> tag or running text. The scan for `redd` is the one
-    `detect` already did (cached on the Document).
-    """
-    parts = [_BLOCKQUOTE_PART] if doc.has(b"reddit-") else []
-    kinds = doc.where(b"redd")
-    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
-    return scan.union(doc, parts, _QUERIES)
 
 
 class _Scan(scan.Pass):

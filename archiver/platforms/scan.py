@@ -10,7 +10,7 @@ page order and a container is always seen before the links inside it.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from lxml import etree
 
@@ -102,6 +102,29 @@ def candidates(doc: Document, signs: Signs, markup: MarkupParts, urls: UrlParts,
     else:
         kinds, marks = read_signs(doc, signs)
     parts = [xpath for name, xpath in markup if name in marks]
+    parts += [xpath for wanted, xpath in urls if kinds & wanted]
+    return union(doc, parts, cache)
+
+
+def gated(doc: Document, gate: tuple[bytes, ...], signs: Signs, markup: MarkupParts, urls: UrlParts,
+          cache: dict[str, etree.XPath], readers: tuple[Callable, Callable, Callable], exhaustive: bool = False) -> list:
+    """A detector's whole pass: nothing unless one of the `gate` literals occurs in the raw page;
+    else the union query of the parts it calls for (`candidates`), read by `readers`, the
+    (element, anchor, text) functions of `walk`."""
+    if not exhaustive and not any(doc.hits(literal) for literal in gate):
+        return []
+    return walk(doc, candidates(doc, signs, markup, urls, cache, exhaustive), *readers)
+
+
+def marked_candidates(doc: Document, markup: tuple[tuple[tuple[bytes, ...], str], ...], markers: Sequence[bytes],
+                      urls: UrlParts, cache: dict[str, etree.XPath]) -> list:
+    """`candidates` for a platform whose markup is told by literals alone: a markup part runs when
+    one of its literals occurs, a URL part when `Document.where` puts one of `markers` where it
+    looks (or cannot tell)."""
+    parts = [xpath for literals, xpath in markup if doc.has(*literals)]
+    kinds: set[str] = set()
+    for marker in markers:
+        kinds |= doc.where(marker)
     parts += [xpath for wanted, xpath in urls if kinds & wanted]
     return union(doc, parts, cache)
 

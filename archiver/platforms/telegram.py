@@ -45,6 +45,7 @@ _RESERVED = frozenset(
     "contact confirmphone giftcode nft addwallpaper blog apps faq".split()
 )
 
+_MARKUP = (((b"data-telegram-post",), "//script[@data-telegram-post]"),)  # the widget script
 _QUERIES: dict[str, etree.XPath] = {}
 # The gate's own markers (their hits are cached). `telegram.` sits inside quoted values, where
 # `where()` can tell it is no link text; a bare `telegram` would also hit the `data-telegram-post`
@@ -80,23 +81,10 @@ def detect(doc: Document) -> Iterable[Detected]:
     if not doc.has(b"t.me/", b"telegram."):  # telegram.me/, telegram.dog/, the widget's telegram.org script
         return []
     state = _Scan(doc)
-    state.run(_candidates(doc))
+    state.run(scan.marked_candidates(doc, _MARKUP, _LINK_MARKERS, _URL_PARTS, _QUERIES))
     return state.found
 
 
-def _candidates(doc: Document) -> list:
-    """One union query (document order) of the parts the raw page calls for.
-
-    Each `//x` part walks the whole tree, which costs more than a scan of the raw page, so a part
-    runs only where a literal says it can find something: `data-telegram-post`, or the gate's
-    markers inside an <iframe> tag, an <a> tag or running text.
-    """
-    parts = ["//script[@data-telegram-post]"] if doc.has(b"data-telegram-post") else []
-    kinds: set[str] = set()
-    for marker in _LINK_MARKERS:
-        kinds |= doc.where(marker)
-    parts += [xpath for wanted, xpath in _URL_PARTS if kinds & wanted]
-    return scan.union(doc, parts, _QUERIES)
 
 
 class _Scan(scan.Pass):

@@ -77,13 +77,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not any(doc.hits(literal) for literal in _GATE):
-        return []
-    return scan.walk(doc, _candidates(doc, exhaustive), _element, _anchor, _text)
-
-
-def _candidates(doc: Document, exhaustive: bool = False) -> list:
-    return scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive)
+    return scan.gated(doc, _GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, (_element, _anchor, _text), exhaustive)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 
 from archiver.models import Embed
+from archiver.platforms import scan
 from archiver.platforms.base import Detected, Profile
 
 if TYPE_CHECKING:
@@ -75,7 +76,6 @@ _ANCHORS = etree.XPath(".//a[@href]")
 _HAS_EMBED_MARKUP = etree.XPath("boolean(.//blockquote | .//iframe | .//amp-twitter)")
 _HAS_IFRAME = etree.XPath("boolean(.//iframe)")
 _BLOCKQUOTE_CONTEXT = 600
-_NOT_PROSE = frozenset({"script", "style", "textarea", "title", "head", "noscript", "template"})
 
 
 def parse_status_url(url: str) -> tuple[str | None, str] | None:
@@ -108,16 +108,10 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     `exhaustive=True` runs every tree query whatever the raw markers say: slower, same answer;
     tests use it to check the shortcuts.
     """
-    scan = _Scan(doc)
-    scan.found.extend(Profile(name, url) for url in _timelines(doc))
-    for node in (_exhaustive_candidates(doc) if exhaustive else _candidates(doc)):
-        if not isinstance(node, str):
-            scan.element(node)
-        elif node.is_attribute:
-            scan.element(node.getparent())
-        else:
-            scan.text(node)
-    return scan.results()
+    state = _Scan(doc)
+    state.found.extend(Profile(name, url) for url in _timelines(doc))
+    state.run(_exhaustive_candidates(doc) if exhaustive else _candidates(doc))
+    return state.results()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,13 +415,12 @@ def _tokens(el) -> set[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-class _Scan:
+class _Scan(scan.Pass):
     """State of one pass: what was found, the tweet containers seen, their media codes."""
 
     def __init__(self, doc: Document):
-        self.doc = doc
+        super().__init__(doc)
         self.found: list[Detected] = []
-        self.containers: set = set()  # elements whose inner links belong to the post they embed
         self.claimed: set[str] = set()  # t.co / pic codes that are an embedded post's own media
         self.anchors: set = set()  # an anchor can come back twice (data-tweet-id and its href)
 
@@ -437,12 +430,6 @@ class _Scan:
             item for item in self.found
             if not (isinstance(item, Embed) and item.id is None and item.url.rsplit("/", 1)[1] in self.claimed)
         ]
-
-    def skip(self, el) -> bool:
-        """Inside an embed already read whole, or in the site's chrome."""
-        if self.containers and (el in self.containers or any(a in self.containers for a in el.iterancestors())):
-            return True
-        return self.doc.is_chrome(el)
 
     def post(self, tweet_id: str, handle: str | None, form: str, context: str) -> None:
         if _valid_id(tweet_id):
@@ -458,9 +445,7 @@ class _Scan:
     def element(self, el) -> None:
         tag = el.tag
         if tag == "a":
-            if el not in self.anchors:
-                self.anchors.add(el)
-                self.anchor(el)
+            self.anchor(el)
         elif self.skip(el):
             return
         elif tag == "amp-twitter":
@@ -562,24 +547,26 @@ class _Scan:
             self.post(m.group(1), None, "script", self.doc.context(parent if parent is not None else el))
 
     def anchor(self, el) -> None:
-        """A status link, or a t.co / pic.twitter.com link."""
+        """A status link, or a t.co / pic.twitter.com link (each anchor once: one can come back
+        twice, for its data-tweet-id and for its href)."""
+        if el in self.anchors:
+            return
+        self.anchors.add(el)
         url = self.doc.absolute(el.get("href"))
         if not url or _tokens(el) & _WIDGET_LINKS or self.skip(el):
             return  # buttons and timelines are widgets, not posts (timelines: `_timelines`)
         found = _status_href(url)
         if found:
-            self.post(found[1], found[0], "link", self.doc.context(el, "".join(el.itertext())))
+            self.post(found[1], found[0], "link", scan.link_context(self.doc, el))
             return
         m = _SHORT_HREF.match(url)
         if m:
-            self.short(bool(m.group("tco")), m.group("code"), self.doc.context(el, "".join(el.itertext())))
+            self.short(bool(m.group("tco")), m.group("code"), scan.link_context(self.doc, el))
 
     def text(self, node) -> None:
         """Bare status URLs, t.co and pic.twitter.com codes in running text."""
-        el = node.getparent()
-        if el is not None and node.is_tail:
-            el = el.getparent()
-        if el is None or not _running_text(el):
+        el = scan.text_owner(node)
+        if el is None or not scan.running_text(el):
             return
         matches = list(_IN_TEXT.finditer(node))
         if not matches or self.skip(el):
@@ -592,13 +579,6 @@ class _Scan:
                 after = _ATTRIBUTION_AFTER.match(node, m.end())  # a flattened quote's "— Name (@h)"
                 self.short(bool(m.group("tco")), m.group("tco") or m.group("pic"), context,
                            after.group(1) if after else None)
-
-
-def _running_text(el) -> bool:
-    """Text of el is article prose: in the body, not script/style, not a link's own text."""
-    if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
-        return False
-    return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
 
 
 def _status_href(url: str) -> tuple[str | None, str] | None:
