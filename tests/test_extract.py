@@ -1004,3 +1004,35 @@ def test_context_on_a_thousand_nested_blocks_is_linear():
     assert len(embeds) == n
     assert not doc._texts  # no block's whole text was ever read (`Document.text` caches what it reads)
     assert all("see https://twitter.com/u/status/" in e.context and len(e.context) <= 200 for e in embeds)
+
+
+# Drupal core Media renders every oEmbed provider's post as an iframe to its own proxy, the post
+# URL in the query with the colon (and `@`) percent-encoded (social-embeds.md, Drupal).
+_PROXIED = {
+    "twitter": ("https%3A//twitter.com/drupaldevdays/status/935643039741202432", "935643039741202432"),
+    "youtube": ("https%3A//www.youtube.com/watch%3Fv%3DeiHXASgRTcA", "eiHXASgRTcA"),
+    "instagram": ("https%3A//www.instagram.com/p/CxYzAbCdEfG/", "CxYzAbCdEfG"),
+    "facebook": ("https%3A//www.facebook.com/facebook/posts/10153231379946729", "10153231379946729"),
+    "tiktok": ("https%3A//www.tiktok.com/%40scout2015/video/6718335390845095173", "6718335390845095173"),
+    "threads": ("https%3A//www.threads.net/%40zuck/post/C8Zzk9OxxSX", "C8Zzk9OxxSX"),
+    "reddit": ("https%3A//www.reddit.com/r/news/comments/abc123/some_title/", "abc123"),
+    "bluesky": ("https%3A//bsky.app/profile/jay.bsky.team/post/3l6oveex3ii2l", "jay.bsky.team/3l6oveex3ii2l"),
+}
+
+
+def _drupal_media(url: str) -> str:
+    return (f'<div class="field--name-field-media-oembed-video"><iframe src="/media/oembed?url={url}&amp;max_width=0'
+            '&amp;max_height=0&amp;hash=Xq3" class="media-oembed-content" width="550" height="400"></iframe></div>')
+
+
+@pytest.mark.parametrize("platform", sorted(_PROXIED))
+def test_cms_oembed_proxy_iframes_name_their_post(platform):
+    url, post_id = _PROXIED[platform]
+    doc = parse_html(page("<p>As posted:</p>" + _drupal_media(url)).encode(), base_url=BASE)
+    assert [(e.platform, e.id, e.forms) for e in find_embeds(doc).embeds] == [(platform, post_id, ["oembed-proxy"])]
+
+
+def test_cms_oembed_proxies_of_other_things_and_in_chrome_are_not_posts():
+    body = (_drupal_media("https%3A//vimeo.com/76979871") + _drupal_media("https%3A//www.instagram.com/newsexample/")
+            + "<footer>" + _drupal_media(_PROXIED["reddit"][0]) + "</footer>")
+    assert find_embeds(parse_html(page(body).encode(), base_url=BASE)).embeds == []

@@ -51,7 +51,7 @@ _HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za
 _SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "— Name (@handle)"
 
 _BLOCKQUOTE_PART = "//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]"
-_URL_PARTS = scan.url_parts("//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')]",
+_URL_PARTS = scan.url_parts(f"//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/') or {scan.PROXY}]",
                             "//a/@href[contains(., 'bsky')]", "/descendant::text()[contains(., 'bsky')]")
 _MARKUP = (((b"bluesky",), _BLOCKQUOTE_PART),)  # the blockquote's class and data-bluesky-uri
 _QUERIES: dict[str, etree.XPath] = {}
@@ -143,9 +143,10 @@ class _Scan(scan.Pass):
         if el.tag == "blockquote":
             self.blockquote(el)
         elif el.tag == "iframe":
-            m = _IFRAME_SRC.match(scan.frame_src(self.doc, el))
+            target, form = scan.frame_target(self.doc, el)
+            m = (_IFRAME_SRC if form == "iframe" else _POST_HREF).match(target)
             if m:
-                self.post(_post_id(m.group("actor"), m.group("rkey")), "iframe", self.doc.context(el))
+                self.post(_post_id(m.group("actor"), m.group("rkey")), form, self.doc.context(el))
 
     def blockquote(self, el) -> None:
         """blockquote.bluesky-embed: the id from `data-bluesky-uri`, else its last post link.

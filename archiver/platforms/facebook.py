@@ -237,8 +237,9 @@ def _sdk(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _iframe(doc: Document, el, found: list[Detected]) -> None:
-    """plugins/post.php?href= / plugins/video.php?href= (page.php is a profile), video/embed?video_id=."""
-    src = scan.frame_src(doc, el)
+    """plugins/post.php?href= / plugins/video.php?href= (page.php is a profile), video/embed?video_id=,
+    or a CMS's oEmbed proxy of a post URL."""
+    src, form = scan.frame_target(doc, el)
     try:
         parts = urlsplit(src)
     except ValueError:
@@ -256,7 +257,7 @@ def _iframe(doc: Document, el, found: list[Detected]) -> None:
     else:
         parsed = parse_post_url(src)
     if parsed and not doc.is_chrome(el):
-        _post(found, parsed, "iframe", doc.context(el))
+        _post(found, parsed, form, doc.context(el))
 
 
 def _anchor(doc: Document, el, found: list[Detected]) -> None:

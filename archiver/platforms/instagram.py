@@ -152,9 +152,10 @@ def _blockquote(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _iframe(doc: Document, el, found: list[Detected]) -> None:
-    parsed = parse_post_url(scan.frame_src(doc, el))
+    target, form = scan.frame_target(doc, el)
+    parsed = parse_post_url(target)
     if parsed:
-        _post(found, parsed[1], parsed[0], "iframe", doc.context(el))
+        _post(found, parsed[1], parsed[0], form, doc.context(el))
 
 
 def _anchor(doc: Document, el, found: list[Detected]) -> None:

@@ -64,7 +64,7 @@ _IN_TEXT = re.compile(
 _EMBED_CLASSES = ("reddit-embed-bq", "reddit-card")
 
 _BLOCKQUOTE_PART = "//blockquote[contains(@class, 'reddit-embed-bq') or contains(@class, 'reddit-card')]"
-_URL_PARTS = scan.url_parts("//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit')]",
+_URL_PARTS = scan.url_parts(f"//iframe[contains(@src, 'reddit') or contains(@data-src, 'reddit') or {scan.PROXY}]",
                             "//a/@href[contains(., 'redd')]", "/descendant::text()[contains(., 'redd')]")
 _MARKUP = (((b"reddit-",), _BLOCKQUOTE_PART),)  # the embed's reddit-embed-bq / reddit-card classes
 _QUERIES: dict[str, etree.XPath] = {}
@@ -137,7 +137,8 @@ class _Scan(scan.Pass):
         if el.tag == "blockquote":
             self.blockquote(el)
         else:
-            self.post(parse_post_url(scan.frame_src(self.doc, el)), "iframe", self.doc.context(el))
+            target, form = scan.frame_target(self.doc, el)
+            self.post(parse_post_url(target), form, self.doc.context(el))
 
     def blockquote(self, el) -> None:
         """blockquote.reddit-embed-bq (current) or .reddit-card (legacy): its first post link;

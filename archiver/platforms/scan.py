@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
@@ -58,10 +59,15 @@ def url_parts(iframe: str, href: str, text: str) -> UrlParts:
     )
 
 
+# An iframe of a CMS's oEmbed proxy (Drupal's `/media/oembed?url=<post URL>`): its query names
+# the post, so every platform's iframe query takes it in (`frame_target` reads it).
+PROXY = "contains(@src, 'oembed') or contains(@data-src, 'oembed')"
+
+
 def article_url_parts(iframe: str, links: str) -> UrlParts:
-    """`url_parts` for iframes matching the `iframe` predicate, hrefs and prose text nodes matching the
-    `links` one, none inside another platform's embed."""
-    return url_parts(f"//iframe[{iframe}]" + NOT_IN_EMBED, f"//a/@href[{links}]" + NOT_IN_EMBED,
+    """`url_parts` for iframes matching the `iframe` predicate (or a `PROXY`), hrefs and prose text
+    nodes matching the `links` one, none inside another platform's embed."""
+    return url_parts(f"//iframe[{iframe} or {PROXY}]" + NOT_IN_EMBED, f"//a/@href[{links}]" + NOT_IN_EMBED,
                      f"/descendant::text()[{links}]" + PROSE + NOT_IN_EMBED)
 
 
@@ -195,6 +201,22 @@ def running_text(el) -> bool:
 def frame_src(doc: Document, el) -> str:
     """An iframe's URL, absolute: its `src`, else a lazy loader's `data-src` ("" if neither)."""
     return doc.absolute(el.get("src")) or doc.absolute(el.get("data-src")) or ""
+
+
+def frame_target(doc: Document, el) -> tuple[str, str]:
+    """(URL, form) of an iframe: the post URL a CMS's oEmbed proxy wraps (Drupal core Media:
+    `/media/oembed?url=<post URL>&max_width=...`) as "oembed-proxy", else its own URL as "iframe"."""
+    src = frame_src(doc, el)
+    if "url=" in src and "oembed" in src.lower():
+        try:
+            parts = urlsplit(src)
+        except ValueError:
+            return src, "iframe"
+        if "oembed" in parts.path.lower():
+            for value in parse_qs(parts.query).get("url", []):
+                if value.startswith(("http://", "https://")):
+                    return value, "oembed-proxy"
+    return src, "iframe"
 
 
 def link_context(doc: Document, a) -> str:

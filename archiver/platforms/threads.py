@@ -46,7 +46,7 @@ _GATE = (b"threads.",)
 LITERALS = _GATE + (b"text-post-media",)
 _SIGNS: scan.Signs = (
     (b"threads.", scan.regex_sign(re.compile(
-        rb"(?P<url>threads\.(?:net|com)/(?:@[A-Za-z0-9._]{1,30}/post/|t/))", re.I))),
+        rb"(?P<url>threads\.(?:net|com)/(?:(?:@|%40)[A-Za-z0-9._]{1,30}/post/|t/))", re.I))),  # %40: URL-encoded
     (b"text-post-media", scan.regex_sign(re.compile(rb"(?P<blockquote>text-post-media)"))),
 )
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'text-post-media')]"),)
@@ -91,9 +91,10 @@ def _element(doc: Document, el, found: list[Detected]) -> None:
     if el.tag == "blockquote":
         _blockquote(doc, el, found)
     elif not doc.is_chrome(el):
-        parsed = parse_post_url(scan.frame_src(doc, el))
+        target, form = scan.frame_target(doc, el)
+        parsed = parse_post_url(target)
         if parsed:
-            _post(found, parsed, "iframe", doc.context(el))
+            _post(found, parsed, form, doc.context(el))
 
 
 def _anchor(doc: Document, el, found: list[Detected]) -> None:

@@ -62,7 +62,7 @@ LITERALS = (_MARKER,)
 # The one literal's hits say what the page holds (`scan.read_signs`): a video URL, a short link, or
 # the blockquote's class; a profile link in the header calls for no tree query.
 _SIGNS: scan.Signs = ((_MARKER, scan.regex_sign(re.compile(
-    rb"(?P<url>tiktokv?\.com/(?:@[\w.-]*/(?:video|photo)/[0-9]|embed/|player/v1/|share/video/|v/[0-9]|t/[A-Za-z0-9]))"
+    rb"(?P<url>tiktokv?\.com/(?:(?:@|%40)[\w.-]*/(?:video|photo)/[0-9]|embed/|player/v1/|share/video/|v/[0-9]|t/[A-Za-z0-9]))"
     rb"|(?<=vm\.|vt\.)(?P<url_short>tiktok\.com/[A-Za-z0-9])"
     rb"|(?P<blockquote>tiktok-embed)", re.I))),)
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'tiktok-embed')]"),)
@@ -142,9 +142,10 @@ def _blockquote(doc: Document, el, found: list[Detected]) -> None:
 
 
 def _iframe(doc: Document, el, found: list[Detected]) -> None:
-    parsed = parse_video_url(scan.frame_src(doc, el))
+    target, form = scan.frame_target(doc, el)
+    parsed = parse_video_url(target)
     if parsed:
-        _post(found, parsed[1], parsed[0], "iframe", doc.context(el))
+        _post(found, parsed[1], parsed[0], form, doc.context(el))
 
 
 def _anchor(doc: Document, el, found: list[Detected]) -> None:
