@@ -367,8 +367,11 @@ class Document:
         `LITERALS` together (`LiteralScanner`); a marker holding one of those is then read off its
         few hits (see `_derive`), and only a marker holding none costs a scan of its own.
         """
-        if not self._hits:
-            self._hits = {(literal, True): found for literal, found in _SCANNER.scan(self.source).items()}
+        if not self.scans:
+            # A page repeating a literal a million times is read literal by literal instead: a
+            # `bytes.find` per hit costs a tenth of a match of the one-pass scan.
+            found = _SCANNER.scan(self.source, limit=_SCAN_LIMIT)
+            self._hits = {(literal, True): hits for literal, hits in (found or {}).items()}
             self.scans += 1
         if ci:
             marker = marker.lower()
@@ -389,7 +392,8 @@ class Document:
         the scan found every occurrence of the literal. Used only when the literal has few hits,
         so checking each is cheaper than a scan of the page.
         """
-        roots = [(self._hits[literal, True], at) for literal, at in _roots_in(marker.lower())]
+        roots = [(found, at) for literal, at in _roots_in(marker.lower())
+                 if (found := self._hits.get((literal, True))) is not None]
         if not roots:
             return None
         found, at = min(roots, key=lambda root: len(root[0]))
@@ -575,7 +579,10 @@ def _text_forward(el, block) -> Iterator[str]:
         if node.tail:
             yield _piece(node, node.tail)
         for sibling in node.itersiblings():
-            yield from _subtree_forward(sibling)
+            if len(sibling):
+                yield from _subtree_forward(sibling)
+            elif sibling.text and isinstance(sibling.tag, str) and sibling.tag not in _HIDDEN_TEXT:
+                yield _piece(sibling, sibling.text)  # a leaf (most siblings): no generator for it
             if sibling.tail:
                 yield _piece(sibling, sibling.tail)
         node = node.getparent()
@@ -590,7 +597,10 @@ def _text_backward(el, block) -> Iterator[str]:
         for sibling in node.itersiblings(preceding=True):
             if sibling.tail:
                 yield _piece(sibling, sibling.tail)
-            yield from _subtree_backward(sibling)
+            if len(sibling):
+                yield from _subtree_backward(sibling)
+            elif sibling.text and isinstance(sibling.tag, str) and sibling.tag not in _HIDDEN_TEXT:
+                yield _piece(sibling, sibling.text)
         parent = node.getparent()
         if parent is None:
             return
@@ -600,22 +610,29 @@ def _text_backward(el, block) -> Iterator[str]:
 
 
 def _read(pieces: Iterator[str], budget: int, *, reverse: bool = False, until: str = "") -> str:
-    """Join text pieces until `budget` chars are read; with `until`, `budget` more after it shows
-    up (reading stops anyway after `_NEEDLE_REACH` chars without it)."""
+    """Join text pieces until `budget` visible chars or `_MAX_PIECES` pieces are read; with
+    `until`, that much more once it shows up (giving up after `_NEEDLE_REACH` chars without it).
+
+    The piece cap keeps a page of thousands of one-word links in one block linear: each of its
+    contexts then reads a few dozen pieces, not a page's worth of them.
+    """
     parts: list[str] = []
-    seen, count, carry = not until, 0, ""
+    seen, count, carry, left = not until, 0, "", _MAX_PIECES
     for piece in pieces:
         parts.append(piece)
-        count += len(collapse(piece))  # visible chars: indentation and newlines do not count
         if not seen:
             joined = collapse(carry + piece)
+            count += len(piece)
             if until in joined:
                 seen, count = True, 0
-            elif count > _NEEDLE_REACH:
+            elif count > _NEEDLE_REACH or len(parts) > 4 * _MAX_PIECES:
                 break
             else:  # the end of what was read, so a needle across two pieces is still found
                 carry = joined[-len(until):] + (" " if piece[-1:].isspace() else "")
-        elif count >= budget:
+            continue
+        count += len(" ".join(piece.split()))  # visible chars: indentation and newlines do not count
+        left -= 1
+        if count >= budget or not left:
             break
     if reverse:
         parts.reverse()
@@ -623,12 +640,14 @@ def _read(pieces: Iterator[str], budget: int, *, reverse: bool = False, until: s
 
 
 _NEEDLE_REACH = 16_384
+_MAX_PIECES = 64
 
 
 _TAG_AT = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9-]*)")
 # A whole start tag, quoted attribute values included (they may hold "<" or ">").
 _START_TAG = re.compile(rb"""<([A-Za-z][^\s/>]*)(?:[\s/]+[^\s/>=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>][^\s>]*))?)*[\s/]*>""")
 _MAX_HITS = 64
+_SCAN_LIMIT = 100_000  # matches; a real page has a few hundred at most
 _DERIVE_LIMIT = 1024  # checking this many hits costs about what one scan of a big page does
 _NOT_RUNNING_TEXT = frozenset({b"a", b"script", b"style", b"textarea", b"title"})
 
@@ -689,13 +708,16 @@ class LiteralScanner:
         options.never_capture = True
         self._finditer = re2.compile(b"|".join(re2.escape(lit) for lit in kept), options).finditer if kept else None
 
-    def scan(self, source: bytes) -> dict[bytes, list[int]]:
-        """Each literal (lowered) -> sorted offsets of its case-insensitive occurrences in source."""
+    def scan(self, source: bytes, limit: int = 0) -> Optional[dict[bytes, list[int]]]:
+        """Each literal (lowered) -> sorted offsets of its case-insensitive occurrences in source;
+        None once more than `limit` (if set) are found."""
         found: dict[bytes, list[int]] = {literal: [] for literal in self.literals}
         if self._finditer is None:
             return found
         inner = self._inner
-        for m in self._finditer(source):
+        for n, m in enumerate(self._finditer(source), 1):
+            if n == limit:
+                return None
             start, end = m.span()
             literal = source[start:end].lower()
             found[literal].append(start)

@@ -1036,3 +1036,20 @@ def test_cms_oembed_proxies_of_other_things_and_in_chrome_are_not_posts():
     body = (_drupal_media("https%3A//vimeo.com/76979871") + _drupal_media("https%3A//www.instagram.com/newsexample/")
             + "<footer>" + _drupal_media(_PROXIED["reddit"][0]) + "</footer>")
     assert find_embeds(parse_html(page(body).encode(), base_url=BASE)).embeds == []
+
+
+def test_a_page_repeating_a_marker_a_hundred_thousand_times_falls_back_to_per_marker_scans():
+    """The one-pass scan gives up past `_SCAN_LIMIT` matches (each costs far more than a `find`);
+    the markers are then looked up one by one, with the same answers."""
+    filler = "<p>" + "tw status " * 60_000 + "</p>"
+    doc = parse_html(page(filler + SEED_BLOCKQUOTE).encode(), base_url=BASE)
+    assert [e.id for e in find_embeds(doc).embeds] == ["1183419470331486208"]
+    assert doc.scans > 1  # the shared scan stopped; markers were scanned for one by one
+    assert doc.hits(b"status") == _naive(doc.source, b"status")
+
+
+def test_thousands_of_one_word_links_in_one_block():
+    """Every link's context reads a few dozen neighbouring pieces, not the whole block."""
+    links = "".join(f'<a href="https://twitter.com/u/status/{10**17 + i % 50}">x</a>' for i in range(5000))
+    embeds = find_embeds(parse_html(page(f"<div>{links}</div>").encode(), base_url=BASE)).embeds
+    assert len(embeds) == 50 and all(e.forms == ["link"] and e.context.startswith("xxxx") for e in embeds)
