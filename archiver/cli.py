@@ -302,7 +302,9 @@ def export(archive, fmt, changed_since):
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates for URL sources.")
 @click.option("--user-agent", help="User-Agent for URL sources.")
 @click.option("--timeout", type=float, default=20.0, show_default=True, help="Connect and read timeout, seconds.")
-def extract(sources, base_url, fmt, proxy, ca_bundle, user_agent, timeout):
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Processes reading files in parallel (default 0: one per core). Output order is kept.")
+def extract(sources, base_url, fmt, proxy, ca_bundle, user_agent, timeout, jobs):
     """List the posts found in pages, capturing nothing: files, folders, '-' (stdin) or URLs.
 
     One JSON line per post: source, platform, id, url, forms, context. Exit 0 when every
@@ -310,7 +312,7 @@ def extract(sources, base_url, fmt, proxy, ca_bundle, user_agent, timeout):
 
     Example: archiver extract saved-pages/ https://news.example/story --format table
     """
-    from archiver.pages import embed_row, expand_sources, extract_page, is_url
+    from archiver.pages import default_jobs, embed_row, expand_sources, extract_pages, is_url
 
     sources = list(sources) or ["-"]
     fetcher = None
@@ -321,18 +323,18 @@ def extract(sources, base_url, fmt, proxy, ca_bundle, user_agent, timeout):
                         timeout=timeout, retries=2)
         fetcher = Fetcher(config, None)
     unread = 0
-    for source in expand_sources(sources):
-        result = extract_page(source, base_url=base_url, fetcher=fetcher)
+    for result in extract_pages(expand_sources(sources), base_url=base_url, fetcher=fetcher,
+                                jobs=jobs or default_jobs()):
         if result.error:
             unread += 1
-            click.echo(f"error: {source}: {result.error}", err=True)
+            click.echo(f"error: {result.source}: {result.error}", err=True)
             continue
         for embed in result.embeds:
-            row = embed_row(source, embed)
+            row = embed_row(result.source, embed)
             if fmt == "jsonl":
                 click.echo(json.dumps(row, ensure_ascii=False))
             else:
-                click.echo(f"{source}\t{row['platform']}\t{row['id'] or '-'}\t{','.join(row['forms'])}\t{row['url']}")
+                click.echo(f"{result.source}\t{row['platform']}\t{row['id'] or '-'}\t{','.join(row['forms'])}\t{row['url']}")
     sys.exit(ExitStatus.FAILURES if unread else ExitStatus.OK)
 
 

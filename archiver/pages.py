@@ -6,6 +6,9 @@ with no WARC sink. A page that cannot be read is reported and the others go on.
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +73,29 @@ def extract_page(source: str, *, base_url: Optional[str] = None, fetcher=None) -
     found = extract.find_embeds(doc)
     result.embeds, result.profiles = list(found.embeds), list(found.profiles)
     return result
+
+
+def extract_pages(sources: Iterable[str], *, base_url: Optional[str] = None, fetcher=None,
+                  jobs: int = 1) -> Iterator[PageResult]:
+    """`extract_page` for each source, in order. With `jobs` > 1, files are read and parsed by that
+    many worker processes (a folder of saved pages is CPU-bound); URLs and stdin stay in this
+    process, where the fetcher's politeness applies."""
+    sources = list(sources)
+    if jobs <= 1 or len(sources) < 2 * jobs or any(s == "-" or is_url(s) for s in sources):
+        for source in sources:
+            yield extract_page(source, base_url=base_url, fetcher=fetcher)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(jobs) as pool:
+        yield from pool.imap(functools.partial(extract_page, base_url=base_url), sources, chunksize=4)
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def embed_row(source: str, embed: Embed) -> dict:

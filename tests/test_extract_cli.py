@@ -75,3 +75,14 @@ def test_url_through_the_fetch_layer(web, tmp_path):
     assert [r["source"] for r in lines(result)] == ["https://news.example/story"]
     assert web.hits("https://cdn.syndication.twimg.com") == 0  # extract captures nothing
     assert not list(tmp_path.iterdir())
+
+
+def test_parallel_jobs_give_the_same_lines_in_the_same_order(tmp_path):
+    """`--jobs 2` reads files in two worker processes; the output is what one process prints."""
+    for i in range(12):
+        page = (TWEET_PAGE, LINKS_PAGE, EMPTY_PAGE, b"\x00\xff garbage <a href=")[i % 4]
+        (tmp_path / f"p{i:02d}.html").write_bytes(page)
+    one, two = run(str(tmp_path), "--jobs", "1"), run(str(tmp_path), "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout == two.stdout and len(lines(two)) == 9  # 3 tweet pages x 1 + 3 link pages x 2
+    assert [row["source"] for row in lines(two)] == sorted(row["source"] for row in lines(two))
