@@ -314,6 +314,27 @@ def _str(value: Any) -> Optional[str]:
     return None if value is None else str(value)
 
 
+# The filters `posts_due` and `iter_posts` take: SQL over `posts`, and how a value becomes its parameter.
+_POST_FILTERS = {
+    "checked_before": ("last_checked < ?", timestamp),
+    "changed_since": ("changed_at >= ?", timestamp),
+    "status_changed_since": ("pk IN (SELECT post_pk FROM post_status_history WHERE checked_at >= ?)", timestamp),
+    "status": ("status = ?", str),
+    "platform": ("platform = ?", normalize_platform),
+}
+
+
+def _post_where(**filters: Any) -> tuple[str, list]:
+    """(" WHERE ..." or "", parameters) for the filters given a value; they all combine."""
+    clauses, params = [], []
+    for name, value in filters.items():
+        if value is not None:
+            clause, convert = _POST_FILTERS[name]
+            clauses.append(clause)
+            params.append(convert(value))
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
 def _ref_from_row(row: sqlite3.Row) -> RecordRef:
     return RecordRef(
         url=row["url"], warc=row["warc"], offset=row["warc_offset"], length=row["warc_length"],
@@ -323,7 +344,109 @@ def _ref_from_row(row: sqlite3.Row) -> RecordRef:
     )
 
 
-class Index:
+class IndexReader:
+    """The archive's SQLite catalogue opened read-only: `verify` must never change the evidence nor
+    migrate it, and `replay` must never wait for a capture. `Index` adds writing to these reads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self._conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA busy_timeout = 5000")
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot open index {self.path}: {e}") from e
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        conn, self._conn = getattr(self, "_conn", None), None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StorageError(f"index {self.path} is closed")
+        return self._conn
+
+    # -- reading: the archive as a whole (verify, replay, package) ----------------------------
+
+    def integrity(self) -> list[str]:
+        """SQLite's own quick check: the problems it reports (none when the file is sound)."""
+        return [r[0] for r in self.conn.execute("PRAGMA quick_check") if r[0] != "ok"]
+
+    def closed_files(self) -> dict[str, sqlite3.Row]:
+        """Closed WARC files by name: their size and sha256 as recorded when they were closed."""
+        return {r["name"]: r for r in self.conn.execute("SELECT name, size, sha256 FROM warc_files")}
+
+    def records_in(self, name: str) -> list[sqlite3.Row]:
+        """The records the index places in one WARC file, by offset."""
+        return self.conn.execute(
+            "SELECT record_id, url, warc_offset, warc_length, record_type, payload_digest FROM records"
+            " WHERE warc = ? ORDER BY warc_offset", (name,)).fetchall()
+
+    def record_files(self) -> dict[str, tuple[int, int]]:
+        """Each WARC file the index points into: (records, first offset)."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT warc, count(*), min(warc_offset) FROM records GROUP BY warc")}
+
+    def record(self, record_id: str) -> Optional[RecordRef]:
+        row = self.conn.execute("SELECT * FROM records WHERE record_id = ?", (record_id,)).fetchone()
+        return None if row is None else _ref_from_row(row)
+
+    def captured_media(self) -> list[sqlite3.Row]:
+        """Media captured whole, with their sha256 and their post."""
+        return self.conn.execute(
+            "SELECT m.post_pk, m.url, m.sha256, p.platform, p.post_id FROM media m JOIN posts p ON p.pk = m.post_pk"
+            " WHERE m.captured = 1 AND m.sha256 IS NOT NULL ORDER BY p.pk, m.position").fetchall()
+
+    def media_evidence(self) -> Iterator[sqlite3.Row]:
+        """Payload-bearing records of posts with captured media: where a redirected media URL's
+        bytes are (the fetcher links every hop to the post)."""
+        return self.conn.execute(
+            "SELECT pr.post_pk, r.record_id, r.record_type, r.payload_digest FROM post_records pr"
+            " JOIN records r ON r.pk = pr.record_pk"
+            " WHERE r.record_type IN ('response', 'resource', 'revisit') AND pr.post_pk IN"
+            " (SELECT post_pk FROM media WHERE captured = 1 AND sha256 IS NOT NULL)")
+
+    def articles(self, *, captured_only: bool = False) -> list[dict]:
+        """Every article, in the order they were first recorded (only those read without an error
+        with `captured_only`)."""
+        where = " WHERE error IS NULL" if captured_only else ""
+        return [dict(r) for r in self.conn.execute(
+            f"SELECT pk, url, final_url, title FROM articles{where} ORDER BY first_recorded, pk")]
+
+    def article_records(self, article_pk: int) -> list[RecordRef]:
+        return [_ref_from_row(r) for r in self.conn.execute(
+            "SELECT r.* FROM article_records ar JOIN records r ON r.pk = ar.record_pk"
+            " WHERE ar.article_pk = ? ORDER BY r.warc_date, r.pk", (article_pk,))]
+
+    def article_posts(self, article_pk: int) -> list[tuple[str, str]]:
+        """Posts the article cites, then the posts those quote or reply to (captured with them)."""
+        cited = [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT DISTINCT platform, post_id FROM citations WHERE article_pk = ? AND post_id IS NOT NULL"
+            " ORDER BY pk", (article_pk,))]
+        related = [(r[0], r[1]) for key in cited for r in self.conn.execute(
+            "SELECT rp.platform, rp.post_id FROM related_posts rp JOIN posts p ON p.pk = rp.post_pk"
+            " JOIN posts q ON q.platform = rp.platform AND q.post_id = rp.post_id"
+            " WHERE p.platform = ? AND p.post_id = ?", key)]
+        return list(dict.fromkeys(cited + related))
+
+    def post_keys(self) -> list[dict]:
+        """(platform, post_id, author_handle) of every post, in the order they were first captured."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT platform, post_id, author_handle FROM posts ORDER BY first_captured, pk")]
+
+
+class Index(IndexReader):
     """The archive's SQLite catalogue. Use from one thread at a time; close() or use `with`."""
 
     def __init__(self, path: Path):
@@ -353,25 +476,8 @@ class Index:
             self._conn.close()
             raise StorageError(f"cannot use index {self.path}: {e}") from e
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the connection; safe to call twice."""
-        conn, self._conn = getattr(self, "_conn", None), None
-        if conn is not None:
-            conn.close()
-
     def __enter__(self) -> Index:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StorageError(f"index {self.path} is closed")
-        return self._conn
 
     @property
     def schema_version(self) -> int:
@@ -756,21 +862,9 @@ class Index:
         """Posts to recheck, least recently checked first: platform, id, url, author_handle,
         status, status_reason, last_checked. `checked_before` keeps posts last checked before that
         ISO 8601 time; `keys` limits them to those (platform, id) pairs; all filters combine."""
-        where, params = [], []
-        if checked_before is not None:
-            where.append("last_checked < ?")
-            params.append(timestamp(checked_before))
-        if platform is not None:
-            where.append("platform = ?")
-            params.append(normalize_platform(platform))
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
+        where, params = _post_where(checked_before=checked_before, platform=platform, status=status)
         sql = ("SELECT platform, post_id AS id, url, author_handle, status, status_reason, last_checked"
-               " FROM posts")
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY last_checked, pk"
+               f" FROM posts{where} ORDER BY last_checked, pk")
         rows = [dict(r) for r in self.conn.execute(sql, params)]
         if keys is not None:
             wanted = {(normalize_platform(p), _str(i)) for p, i in keys}
@@ -906,23 +1000,9 @@ class Index:
         status was first recorded or changed at or after that time, from the status history: a
         recheck that found the same status, a failed check, an edit or a new citation do not count.
         """
-        where, params = [], []
-        if changed_since is not None:
-            where.append("changed_at >= ?")
-            params.append(timestamp(changed_since))
-        if status_changed_since is not None:
-            where.append("pk IN (SELECT post_pk FROM post_status_history WHERE checked_at >= ?)")
-            params.append(timestamp(status_changed_since))
-        if status is not None:
-            where.append("status = ?")
-            params.append(status)
-        if platform is not None:
-            where.append("platform = ?")
-            params.append(normalize_platform(platform))
-        sql = "SELECT * FROM posts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY first_captured, pk"
+        where, params = _post_where(changed_since=changed_since, status_changed_since=status_changed_since,
+                                    status=status, platform=platform)
+        sql = f"SELECT * FROM posts{where} ORDER BY first_captured, pk"
         # A cursor of its own so the per-post queries below do not disturb the iteration.
         for row in self.conn.cursor().execute(sql, params):
             yield self._export_row(row)

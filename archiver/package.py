@@ -71,59 +71,19 @@ class PackageResult:
 # --- selection -------------------------------------------------------------------------------
 
 
-class _Catalogue:
-    """Read-only questions `Index` has no public method for yet (articles and their records).
-
-    Kept here, behind one small class, so they can move into `Index` unchanged.
-    """
-
-    def __init__(self, index: Index):
-        self.index = index
-        self.conn = index.conn
-
-    def articles(self, urls: Sequence[str]) -> list[dict]:
-        rows = [dict(r) for r in self.conn.execute(
-            "SELECT pk, url, final_url, title FROM articles ORDER BY first_recorded, pk")]
-        if not urls:
-            return rows
-        chosen = []
-        for url in dict.fromkeys(urls):
-            row = next((r for r in rows if url in (r["url"], r["final_url"])), None)
-            if row is None:
-                raise UsageError(f"no article {url} in the archive index")
-            if row not in chosen:
-                chosen.append(row)
-        return chosen
-
-    def article_records(self, article_pk: int) -> list[RecordRef]:
-        return [self._ref(r) for r in self.conn.execute(
-            "SELECT r.* FROM article_records ar JOIN records r ON r.pk = ar.record_pk"
-            " WHERE ar.article_pk = ? ORDER BY r.warc_date, r.pk", (article_pk,))]
-
-    def article_posts(self, article_pk: int) -> list[tuple[str, str]]:
-        """Posts the article cites, then the posts those quote or reply to (captured with them)."""
-        cited = [(r[0], r[1]) for r in self.conn.execute(
-            "SELECT DISTINCT platform, post_id FROM citations WHERE article_pk = ? AND post_id IS NOT NULL"
-            " ORDER BY pk", (article_pk,))]
-        related = [(r[0], r[1]) for key in cited for r in self.conn.execute(
-            "SELECT rp.platform, rp.post_id FROM related_posts rp JOIN posts p ON p.pk = rp.post_pk"
-            " JOIN posts q ON q.platform = rp.platform AND q.post_id = rp.post_id"
-            " WHERE p.platform = ? AND p.post_id = ?", key)]
-        return list(dict.fromkeys(cited + related))
-
-    def all_posts(self) -> list[tuple[str, str]]:
-        return [(r[0], r[1]) for r in self.conn.execute("SELECT platform, post_id FROM posts ORDER BY pk")]
-
-    def record(self, record_id: str) -> Optional[RecordRef]:
-        row = self.conn.execute("SELECT * FROM records WHERE record_id = ?", (record_id,)).fetchone()
-        return None if row is None else self._ref(row)
-
-    @staticmethod
-    def _ref(row) -> RecordRef:
-        return RecordRef(url=row["url"], warc=row["warc"], offset=row["warc_offset"], length=row["warc_length"],
-                         record_type=row["record_type"], record_id=row["record_id"], date=row["warc_date"],
-                         payload_digest=row["payload_digest"], http_status=row["http_status"],
-                         content_type=row["content_type"], truncated=row["truncated"])
+def _chosen_articles(index: Index, urls: Sequence[str]) -> list[dict]:
+    """The articles named by URL (as asked for or as finally fetched), in that order; every one if none."""
+    rows = index.articles()
+    if not urls:
+        return rows
+    chosen = []
+    for url in dict.fromkeys(urls):
+        row = next((r for r in rows if url in (r["url"], r["final_url"])), None)
+        if row is None:
+            raise UsageError(f"no article {url} in the archive index")
+        if row not in chosen:
+            chosen.append(row)
+    return chosen
 
 
 def _rfc3339(warc_date_value: str) -> str:
@@ -200,9 +160,9 @@ def _member(fh: BinaryIO, offset: int, want_all: bool = True) -> tuple[dict[str,
 class _Selection:
     """Source records to copy, as (warc name, offset) -> length, grown to a replayable closure."""
 
-    def __init__(self, warc_dir: Path, catalogue: _Catalogue):
+    def __init__(self, warc_dir: Path, index: Index):
         self.warc_dir = warc_dir
-        self.catalogue = catalogue
+        self.index = index
         self.members: dict[tuple[str, int], int] = {}
         self._files: dict[str, BinaryIO] = {}
 
@@ -230,7 +190,7 @@ class _Selection:
         for name, offset in list(self.members):
             refers_to = self.headers(name, offset).get("warc-refers-to")
             if refers_to:
-                original = self.catalogue.record(refers_to)
+                original = self.index.record(refers_to)
                 if original is None:
                     log.warning("%s: record at %d refers to %s, which the index does not know", name, offset, refers_to)
                 else:
@@ -327,10 +287,9 @@ def write_wacz(archive_dir: Path, out: Path, *, articles: Sequence[str] = (),
     if out.is_dir() or not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise UsageError(f"cannot write {out}: not a writable file path")
     with Index(index_path) as index:
-        catalogue = _Catalogue(index)
-        chosen = catalogue.articles(articles)
-        selection = _Selection(warc_dir, catalogue)
-        pages = _select(index, catalogue, chosen, selection, whole=not articles)
+        chosen = _chosen_articles(index, articles)
+        selection = _Selection(warc_dir, index)
+        pages = _select(index, chosen, selection, whole=not articles)
         work = Path(tempfile.mkdtemp(prefix=".wacz-", dir=out.parent))  # same disk as `out`
         try:
             if articles:
@@ -349,13 +308,12 @@ def write_wacz(archive_dir: Path, out: Path, *, articles: Sequence[str] = (),
     return PackageResult(path=out, pages=listed, warcs=[p.name for p in warcs], records=copied)
 
 
-def _select(index: Index, catalogue: _Catalogue, chosen: list[dict], selection: _Selection,
-            *, whole: bool) -> list[tuple[dict, RecordRef]]:
+def _select(index: Index, chosen: list[dict], selection: _Selection, *, whole: bool) -> list[tuple[dict, RecordRef]]:
     """Add the chosen articles' and their posts' records to `selection`; return their pages."""
     pages: list[tuple[dict, RecordRef]] = []
-    post_keys: list[tuple[str, str]] = catalogue.all_posts() if whole else []
+    post_keys = [(r["platform"], r["post_id"]) for r in index.post_keys()] if whole else []
     for article in chosen:
-        refs = catalogue.article_records(article["pk"])
+        refs = index.article_records(article["pk"])
         selection.add(refs)
         page = _article_page(article, refs)
         if page:
@@ -363,7 +321,7 @@ def _select(index: Index, catalogue: _Catalogue, chosen: list[dict], selection: 
         else:
             log.info("article %s has no page record; not listed in pages.jsonl", article["url"])
         if not whole:
-            post_keys += catalogue.article_posts(article["pk"])
+            post_keys += index.article_posts(article["pk"])
     for key in dict.fromkeys(post_keys):
         page, refs = _post_page(index, key)
         selection.add(refs)

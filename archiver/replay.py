@@ -22,7 +22,6 @@ import logging
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Callable, IO, Optional
 
 from archiver.errors import ArchiverError, UsageError
+from archiver.index import IndexReader
 from archiver.replay_rules import write_rules_file
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,11 @@ def replay_targets(archive_dir: Path, base_url: str) -> list[Target]:
     """Each captured article, then each post page, as URLs on the server at `base_url`."""
     root = Path(archive_dir) / REPLAY_DIR
     held = captured_urls(root)
-    articles, posts = _index_rows(Path(archive_dir) / "index.sqlite3")
+    articles, posts = [], []
+    index_path = Path(archive_dir) / "index.sqlite3"
+    if index_path.exists():  # read-only: replay never writes to the index or waits for a capture
+        with IndexReader(index_path) as index:
+            articles, posts = index.articles(captured_only=True), index.post_keys()
     out: list[Target] = []
 
     def add(urls: list[Optional[str]], label: str) -> None:
@@ -192,34 +196,17 @@ def replay_targets(archive_dir: Path, base_url: str) -> list[Target]:
         if url:
             out.append(Target(f"{base_url}/{COLLECTION}/{held[url]}/{url}", url, label))
 
-    for url, final_url, title in articles:
-        add([final_url, url], title or url)
+    for article in articles:
+        add([article["final_url"], article["url"]], article["title"] or article["url"])
     try:
         from archiver.postpage import post_page_url
     except ImportError:  # post pages are another feature; an archive without them still replays
         post_page_url = None
     if post_page_url is not None:
-        for platform, post_id, handle in posts:
+        for post in posts:
+            platform, post_id, handle = post["platform"], post["post_id"], post["author_handle"]
             add([post_page_url(platform, post_id)], f"{platform} {post_id}" + (f" @{handle}" if handle else ""))
     return out
-
-
-def _index_rows(path: Path) -> tuple[list[tuple], list[tuple]]:
-    """(articles, posts) from the index, read-only: replay never writes to it or waits for a capture.
-
-    Index has no article listing yet; this one read-only query belongs there when it gets one.
-    """
-    if not path.exists():
-        return [], []
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        articles = conn.execute(
-            "SELECT url, final_url, title FROM articles WHERE error IS NULL ORDER BY first_recorded, pk").fetchall()
-        posts = conn.execute(
-            "SELECT platform, post_id, author_handle FROM posts ORDER BY first_captured, pk").fetchall()
-    finally:
-        conn.close()
-    return articles, posts
 
 
 # --- the server -------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver.errors import UsageError
+from archiver.errors import StorageError, UsageError
+from archiver.index import IndexReader
 from archiver.warc import OPEN_SUFFIX, clean_target_uri
 
 __all__ = ["Problem", "Report", "verify_archive", "verify_file", "warc_paths"]
@@ -518,16 +519,25 @@ class _Records:
                 i = n if self._gz else self._scan(data, i)
         self._pos += n
 
-    def _feed_head(self, data: bytes, i: int) -> int:
+    def _begin_head(self, data: bytes, i: int) -> int:
+        """Where a record's header starts in data, from i: after the blank lines between records
+        (harmless; an ARC record's closing newline too), noted as the record's start. len(data)
+        when the header has not started yet."""
         n = len(data)
-        if not self._head:
-            while i < n and data[i] in b"\r\n":  # blank lines between records are harmless
-                i += 1
-            if i == n:
-                return n
+        while i < n and data[i] in b"\r\n":
+            i += 1
+        if i < n:
             if not self._gz:
                 self._where = self._pos + i
             self._start = self._pos + i
+        return i
+
+    def _feed_head(self, data: bytes, i: int) -> int:
+        n = len(data)
+        if not self._head:
+            i = self._begin_head(data, i)
+            if i == n:
+                return n
         stop = -1
         if self._head:  # the terminator may straddle two feeds
             m = min(3, len(self._head))
@@ -595,19 +605,28 @@ class _Records:
                         "cannot find where it ends")
             self._state = "skip"
             return
+        self._open_block(length, lambda keep: _Block(rec.rtype, fields, self._want_sha256(rec), keep=keep))
+
+    def _open_block(self, length: int, make: Callable) -> None:
+        """Read the current record's block of `length` bytes next, into `make(keep)`."""
+        rec = self._rec
         self._length = self._left = length
-        keep = (lambda status, ctype: self._keep(rec, status, ctype)) if self._keep is not None else None
-        self._block = _Block(rec.rtype, fields, self._want_sha256(rec), keep=keep)
+        self._block = make((lambda status, ctype: self._keep(rec, status, ctype)) if self._keep is not None else None)
         self._state = "block"
         if not length:
             self._end_block()
 
-    def _end_block(self) -> None:
+    def _close_block(self) -> tuple[_Block, _Rec]:
+        """The block just read, finished, and its record with what the block told about it."""
         block, rec = self._block, self._rec
         block.finish()
         rec.http_status = block.http_status
         rec.http_content_type = block.http_content_type
         rec.sha256 = block.sha256
+        return block, rec
+
+    def _end_block(self) -> None:
+        block, rec = self._close_block()
         for message in block.problems:
             self._error(f"{rec.name}: {message}")
         for message in block.notes:
@@ -1076,48 +1095,6 @@ def warc_paths(warc_dir: Path) -> list[Path]:
     return sorted(p for p in warc_dir.iterdir() if p.is_file() and p.name.endswith(suffixes))
 
 
-class _IndexView:
-    """index.sqlite3 opened read-only: verifying must never change the evidence, nor migrate it."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA busy_timeout = 5000")
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def integrity(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("PRAGMA quick_check") if r[0] != "ok"]
-
-    def warc_files(self) -> dict[str, sqlite3.Row]:
-        return {r["name"]: r for r in self.conn.execute("SELECT name, size, sha256 FROM warc_files")}
-
-    def records_in(self, name: str) -> list[sqlite3.Row]:
-        return self.conn.execute(
-            "SELECT record_id, url, warc_offset, warc_length, record_type, payload_digest FROM records"
-            " WHERE warc = ? ORDER BY warc_offset", (name,)).fetchall()
-
-    def record_files(self) -> dict[str, tuple[int, int]]:
-        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
-            "SELECT warc, count(*), min(warc_offset) FROM records GROUP BY warc")}
-
-    def media(self) -> list[sqlite3.Row]:
-        return self.conn.execute(
-            "SELECT m.post_pk, m.url, m.sha256, p.platform, p.post_id FROM media m JOIN posts p ON p.pk = m.post_pk"
-            " WHERE m.captured = 1 AND m.sha256 IS NOT NULL ORDER BY p.pk, m.position").fetchall()
-
-    def media_evidence(self) -> Iterator[sqlite3.Row]:
-        """Payload-bearing records of posts with captured media: where a redirected media URL's
-        bytes are (the fetcher links every hop to the post)."""
-        return self.conn.execute(
-            "SELECT pr.post_pk, r.record_id, r.record_type, r.payload_digest FROM post_records pr"
-            " JOIN records r ON r.pk = pr.record_pk"
-            " WHERE r.record_type IN ('response', 'resource', 'revisit') AND pr.post_pk IN"
-            " (SELECT post_pk FROM media WHERE captured = 1 AND sha256 IS NOT NULL)")
-
-
 class _ArchiveCheck:
     """verify_archive's state: the index view, what it expects, and what the files turned out to hold."""
 
@@ -1129,7 +1106,7 @@ class _ArchiveCheck:
         self.whole = whole
         self.report = report
         self.on_finding = on_finding
-        self.index: _IndexView | None = None
+        self.index: IndexReader | None = None
         self.closed: dict[str, sqlite3.Row] = {}
         # What the media check needs: the media rows by URI, each post's evidence record ids,
         # and the payload digests of revisits among them (their originals' bytes are wanted too).
@@ -1155,18 +1132,18 @@ class _ArchiveCheck:
     def run(self) -> None:
         if self.index_path.exists():
             try:
-                self.index = _IndexView(self.index_path)
+                self.index = IndexReader(self.index_path)
                 for line in self.index.integrity():
                     self.index_problem(f"index damaged: {line}")
-                self.closed = self.index.warc_files()
-                self.media_rows = self.index.media()
+                self.closed = self.index.closed_files()
+                self.media_rows = self.index.captured_media()
                 self.media_uris = {_uri(row["url"]) for row in self.media_rows}
                 for row in self.index.media_evidence():
                     self.evidence.setdefault(row["post_pk"], set()).add(row["record_id"])
                     self.evidence_ids.add(row["record_id"])
                     if row["record_type"] == "revisit" and row["payload_digest"]:
                         self.revisit_digests.add(row["payload_digest"])
-            except sqlite3.Error as e:
+            except (sqlite3.Error, StorageError) as e:
                 self.index_problem(f"index unreadable, its entries are not checked: {e}")
                 self._drop_index()
         elif self.whole:

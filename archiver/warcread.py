@@ -118,13 +118,9 @@ class ArcRecords(_Records):
     def _feed_head(self, data: bytes, i: int) -> int:
         n = len(data)
         if not self._head:
-            while i < n and data[i] in b"\r\n":  # the newline closing the previous record
-                i += 1
+            i = self._begin_head(data, i)
             if i == n:
                 return n
-            if not self._gz:
-                self._where = self._pos + i
-            self._start = self._pos + i
         j = data.find(b"\n", i)
         self._head += data[i:n if j < 0 else j]
         if j < 0:
@@ -161,21 +157,12 @@ class ArcRecords(_Records):
         self._rec = rec
         self._header = line
         self.records.append(rec)
-        self._length = self._left = length
-        keep = (lambda status, ct: self._keep(rec, status, ct)) if self._keep is not None else None
-        self._block = _ArcBlock(rtype, {"content-type": ctype}, self._want_sha256(rec), keep=keep,
-                                digest_payload=rtype != "warcinfo")
-        self._state = "block"
-        if not length:
-            self._end_block()
+        self._open_block(length, lambda keep: _ArcBlock(rtype, {"content-type": ctype}, self._want_sha256(rec),
+                                                        keep=keep, digest_payload=rtype != "warcinfo"))
 
     def _end_block(self) -> None:
         """The record ends with its block (the newline after it is optional, skipped as a blank line)."""
-        block, rec = self._block, self._rec
-        block.finish()
-        rec.http_status = block.http_status
-        rec.http_content_type = block.http_content_type
-        rec.sha256 = block.sha256
+        block, rec = self._close_block()
         rec.payload_digest = block.computed_digest
         for message in block.problems + block.notes:
             self._emit(self._where, f"{rec.name}: {message}", NOTE)

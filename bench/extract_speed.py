@@ -138,7 +138,7 @@ class Gen:
         host = "x.com" if x_com else "twitter.com"
         mention = (f'<a href="https://twitter.com/{self.handle()}?ref_src=twsrc%5Etfw">@{self.handle()}</a> '
                    if self.rng.random() < 0.4 else "")
-        tag = (f'<a href="https://twitter.com/hashtag/Syria?src=hash&amp;ref_src=twsrc%5Etfw">#Syria</a> '
+        tag = ('<a href="https://twitter.com/hashtag/Syria?src=hash&amp;ref_src=twsrc%5Etfw">#Syria</a> '
                if self.rng.random() < 0.3 else "")
         media = f'<a href="https://t.co/{code}">pic.twitter.com/{code}</a>' if self.rng.random() < 0.6 else ""
         attrs = self.rng.choice(['', ' data-width="550" data-dnt="true"', ' data-lang="en" data-theme="dark"', ' data-media-max-width="560"'])

@@ -1053,3 +1053,17 @@ def test_thousands_of_one_word_links_in_one_block():
     links = "".join(f'<a href="https://twitter.com/u/status/{10**17 + i % 50}">x</a>' for i in range(5000))
     embeds = find_embeds(parse_html(page(f"<div>{links}</div>").encode(), base_url=BASE)).embeds
     assert len(embeds) == 50 and all(e.forms == ["link"] and e.context.startswith("xxxx") for e in embeds)
+
+
+def test_status_outside_tweet_urls_calls_for_no_tree_query():
+    """`status` in a site's scripts and in other sites' URLs is no tweet: the tree is never built."""
+    body = ('<p>Outages were reported on <a href="https://downdetector.com/status/facebook/map/">Downdetector</a> and '
+            "https://status.example.com/incidents/1.</p>"
+            '<script>var u={"loginStatus":false,"subscriberStatus":"none"}; if (xhr.status < 400) go();</script>')
+    doc = parse_html(f"<html><body><article>{body}</article></body></html>".encode(), base_url=BASE)
+    assert twitter.detect(doc) == [] and not doc.parsed
+    # the same words in a tweet's URL still count, entity-escaped and percent-encoded ones too
+    for url in ("https://twitter.com/u/status/20", "https:&#47;&#47;twitter.com&#47;u&#47;status&#47;20",
+                "/media/oembed?url=https%3A%2F%2Fxcancel.com%2Fu%2Fstatus%2F20"):
+        tag = f'<iframe src="{url}"></iframe>' if "oembed" in url else f'<a href="{url}">tweet</a>'
+        assert [e.id for e in find_embeds(parse_html(page(f"<p>{tag}</p>").encode(), base_url=BASE)).embeds] == ["20"]

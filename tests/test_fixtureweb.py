@@ -248,7 +248,7 @@ def test_cut_after_raw_urllib3_error(web: FixtureWeb) -> None:
 def test_reset_raises_connection_error(web: FixtureWeb, scheme: str) -> None:
     web.add(f"{scheme}://rst.example/", "never sent", reset=True)
     with _session(web) as s:
-        with pytest.raises(requests.exceptions.ConnectionError) as info:
+        with pytest.raises(requests.exceptions.ConnectionError):
             s.get(f"{scheme}://rst.example/", timeout=5)
     # Over TLS the client often sees a plain EOF ("Remote end closed connection"), and urllib3
     # labels it ProxyError (a ConnectionError subclass) because the connection was already closed.

@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -354,7 +353,7 @@ def test_name_resolving_to_loopback_refused_without_proxy(tmp_path):
                                "--retries", "0"], env=no_proxy_env(), capture_output=True, text=True, timeout=60)
         assert proc.returncode == 1, proc.stderr
         assert seen == []  # not one request reached it
-        assert f"resolves to private address 127." in proc.stderr
+        assert "resolves to private address 127." in proc.stderr
         (error,), = index_rows(archive, "SELECT error FROM articles WHERE url = ?", url)
         assert error.startswith(f"refused: {name.lower()} resolves to private address 127.")
 

@@ -735,3 +735,36 @@ def test_capture_json_lines_name_each_platform(social_web, tmp_path):
     posts = [json.loads(line) for line in result.stdout.splitlines()]
     assert {p["platform"] for p in posts} == set(SOCIAL)
     assert len(posts) == 12
+
+
+# --------------------------------------------------------------------------------------------
+# The raw-marker shortcuts never change the answer, and share buttons call for no tree query
+# --------------------------------------------------------------------------------------------
+
+_SOCIAL_MODULES = (bluesky, mastodon, reddit, telegram)
+
+
+@pytest.mark.parametrize("body", [body for body, _ in FORM_CASES.values()] + list(TRAPS.values()),
+                         ids=list(FORM_CASES) + [f"trap-{name}" for name in TRAPS])
+def test_shortcuts_find_what_a_full_scan_finds(body):
+    html = social_article(body)
+    for module in _SOCIAL_MODULES:
+        fast = list(module.detect(parse_html(html, base_url=BASE)))
+        full = list(module.detect(parse_html(html, base_url=BASE), exhaustive=True))
+        assert fast == full, module.name
+
+
+def test_share_buttons_and_profile_links_call_for_no_tree_query():
+    """Real pages carry these by the dozen: none starts a post URL, so the tree is never built."""
+    page = ('<html><body><header><a href="https://bsky.app/profile/news.example">Bluesky</a>'
+            '<a href="https://mastodon.social/@newsexample">Mastodon</a>'
+            '<a href="https://www.reddit.com/r/news/">r/news</a>'
+            '<a href="https://t.me/newsexample">Telegram</a></header><article><p>No post here.</p>'
+            '<ul class="share"><li><a href="https://www.reddit.com/submit?url=https%3A%2F%2Fnews.example%2Fa">Reddit</a>'
+            '<li><a href="https://t.me/share/url?url=https%3A%2F%2Fnews.example%2Fa">Telegram</a>'
+            '<li><a href="https://bsky.app/intent/compose?text=https%3A%2F%2Fnews.example%2Fa">Bluesky</a>'
+            '<li><a href="https://medium.com/@writer">Medium</a></ul></article></body></html>').encode()
+    doc = parse_html(page, base_url=BASE)
+    for module in _SOCIAL_MODULES:
+        assert list(module.detect(doc)) == [], module.name
+    assert not doc.parsed

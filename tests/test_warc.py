@@ -14,14 +14,12 @@ import textwrap
 import threading
 import tracemalloc
 import zlib
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.errors import StorageError
-from warcread import DATE_RE, ID_RE, assert_valid_headers, read_records, warcio_check
+from warcread import assert_valid_headers, read_records, warcio_check
 from archiver.models import RecordRef
 from archiver.warc import (
     REVISIT_PROFILE,

@@ -12,7 +12,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from typing import Optional
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from archiver.platforms.syndication import syndication_token
 from fixtureweb import FixtureWeb, Request, Response

@@ -51,9 +51,17 @@ _HANDLE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za
 _SIGNATURE_HANDLE = re.compile(r"\(\s*@([A-Za-z0-9.-]{3,253})\s*\)", re.A)  # "— Name (@handle)"
 
 _BLOCKQUOTE_PART = "//blockquote[@data-bluesky-uri or contains(@class, 'bluesky-embed')]"
-_URL_PARTS = scan.url_parts(f"//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/') or {scan.PROXY}]",
+_URL_PARTS = scan.url_parts(f"//iframe[contains(@src, 'bsky.app/embed/') or contains(@data-src, 'bsky.app/embed/')"
+                            f" or {scan.PROXY}]",
                             "//a/@href[contains(., 'bsky')]", "/descendant::text()[contains(., 'bsky')]")
-_MARKUP = (((b"bluesky",), _BLOCKQUOTE_PART),)  # the blockquote's class and data-bluesky-uri
+# What a hit starts: a post URL (web, embed or at:// form; a profile link or a share intent calls
+# for no tree query), or the blockquote's class or attribute.
+_SIGNS: scan.Signs = (
+    (b"bsky", scan.regex_sign(re.compile(
+        rb"(?P<url>bsky\.(?:app|dev)/(?:profile/[^/\"'\s<>]{3,256}/post/|embed/)|bsky\.feed\.post/)", re.I))),
+    (b"bluesky", scan.regex_sign(re.compile(rb"(?P<blockquote>bluesky-(?:embed|uri))", re.I))),
+)
+_MARKUP_PARTS: scan.MarkupParts = (("blockquote", _BLOCKQUOTE_PART),)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -99,19 +107,19 @@ def at_uri(post_id: str) -> str:
     return f"at://{actor}/app.bsky.feed.post/{rkey}"
 
 
-def detect(doc: Document) -> Iterable[Detected]:
+def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
     """Every Bluesky post in the article body (chrome excluded), in document order.
 
     Every form contains `bsky` (bsky.app, main.bsky.dev, embed.bsky.app, and app.bsky.feed.post in
     at:// URIs and `data-bluesky-uri`), so a page without it costs one lookup.
+
+    `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not doc.has(b"bsky"):
+    if not exhaustive and not doc.has(b"bsky"):
         return []
     state = _Scan(doc)
-    state.run(scan.marked_candidates(doc, _MARKUP, (b"bsky",), _URL_PARTS, _QUERIES))
+    state.run(scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive))
     return state.results()
-
-
 
 
 class _Scan(scan.Pass):

@@ -13,8 +13,9 @@ Ids (Facebook object ids are global, so the page is not part of them):
   * a video or reel: `video/<digits>`;
   * a photo: `photo/<digits>`.
 The page name (or numeric page id) the URL names is kept as the author hint, from which the
-canonical URL is rebuilt (`groups/<group>` for a group's post). `fb.watch/<code>` and `facebook.com/share/{p,v,r}/<code>` name no id: they
-are reported with id None and `resolve()` follows their redirect. Page links, `sharer.php` and
+canonical URL is rebuilt (`groups/<group>` for a group's post). `fb.watch/<code>` and
+`facebook.com/share/{p,v,r}/<code>` name no id: they are reported with id None and `resolve()`
+follows their redirect. Page links, `sharer.php` and
 other share dialogs are not posts; page plugins (`div.fb-page`, `plugins/page.php`) are profiles.
 """
 

@@ -76,7 +76,15 @@ _URL_PARTS = scan.url_parts(
     "//a/@href[contains(., '/@') or contains(., '/users/')]",
     "/descendant::text()[contains(., '/@') or contains(., '/users/')]",
 )
-_MARKUP = (((b"mastodon-embed", b"data-embed-url"), _BLOCKQUOTE_PART),)  # the blockquote's class or attribute
+# What a hit starts: a status URL's path (a profile link such as medium.com/@user calls for no tree
+# query), or the blockquote's class or attribute.
+_SIGNS: scan.Signs = (
+    (b"/@", scan.regex_sign(re.compile(rb"(?P<url>/@[A-Za-z0-9_][A-Za-z0-9_.@-]{0,320}/[0-9])"))),
+    (b"/users/", scan.regex_sign(re.compile(rb"(?P<url>/users/[A-Za-z0-9_.-]{1,64}/statuses/[0-9])"))),
+    (b"mastodon-embed", scan.regex_sign(re.compile(rb"(?P<blockquote>mastodon-embed)"))),
+    (b"data-embed-url", scan.regex_sign(re.compile(rb"(?P<blockquote>data-embed-url)"))),
+)
+_MARKUP_PARTS: scan.MarkupParts = (("blockquote", _BLOCKQUOTE_PART),)
 _QUERIES: dict[str, etree.XPath] = {}
 
 
@@ -127,25 +135,16 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
     return f"https://{host}/web/statuses/{status_id}"
 
 
-def detect(doc: Document) -> Iterable[Detected]:
-    """Every Mastodon status embedded or linked in the article body (chrome excluded)."""
-    markers = _markers(doc)
-    if not markers:
+def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
+    """Every Mastodon status embedded or linked in the article body (chrome excluded).
+
+    `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
+    """
+    if not exhaustive and not doc.has(b"/@", b"/users/"):  # in every form's URL
         return []
     state = _Scan(doc)
-    state.run(scan.marked_candidates(doc, _MARKUP, markers, _URL_PARTS, _QUERIES))
+    state.run(scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive))
     return state.results()
-
-
-def _markers(doc: Document) -> list[bytes]:
-    """Which of `/@` and `/users/` the raw page holds: every form's URL has one of them
-    (`/users/<u>/statuses/` counts only where `/status` occurs too)."""
-    found = [b"/@"] if doc.has(b"/@") else []
-    if doc.has(b"/status") and doc.has(b"/users/"):
-        found.append(b"/users/")
-    return found
-
-
 
 
 class _Scan(scan.Pass):

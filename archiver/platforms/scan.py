@@ -3,14 +3,15 @@ page), running them as one union query, and reading the elements and text nodes 
 
 Full-tree queries cost a good fraction of the parse, so a detector runs only the parts of its
 union that the raw page calls for: a page with no post of that platform costs a few lookups in
-the one scan of its bytes (`Document.hits`) and no tree query at all. The union comes back in document order, so posts come out in
-page order and a container is always seen before the links inside it.
+the one scan of its bytes (`Document.hits`) and no tree query at all. The union comes back in
+document order, so posts come out in page order and a container is always seen before the links
+inside it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
@@ -120,19 +121,6 @@ def gated(doc: Document, gate: tuple[bytes, ...], signs: Signs, markup: MarkupPa
     if not exhaustive and not any(doc.hits(literal) for literal in gate):
         return []
     return walk(doc, candidates(doc, signs, markup, urls, cache, exhaustive), *readers)
-
-
-def marked_candidates(doc: Document, markup: tuple[tuple[tuple[bytes, ...], str], ...], markers: Sequence[bytes],
-                      urls: UrlParts, cache: dict[str, etree.XPath]) -> list:
-    """`candidates` for a platform whose markup is told by literals alone: a markup part runs when
-    one of its literals occurs, a URL part when `Document.where` puts one of `markers` where it
-    looks (or cannot tell)."""
-    parts = [xpath for literals, xpath in markup if doc.has(*literals)]
-    kinds: set[str] = set()
-    for marker in markers:
-        kinds |= doc.where(marker)
-    parts += [xpath for wanted, xpath in urls if kinds & wanted]
-    return union(doc, parts, cache)
 
 
 def union(doc: Document, parts: list[str], cache: dict[str, etree.XPath]) -> list:

@@ -164,7 +164,8 @@ def _candidates(doc: Document) -> list:
     in_hrefs, in_text = [], []
     parents: Optional[set[bytes]] = set()  # elements the text hits are the first text of (None: unsure)
     for marker in _LINK_MARKERS:
-        kinds = doc.where(marker.encode(), outside=spans, want=_A_AND_TEXT)
+        skip = spans if marker != "/status" else sorted(spans + _not_status_urls(doc, b"/status"))
+        kinds = doc.where(marker.encode(), outside=skip, want=_A_AND_TEXT)
         if kinds & {"a", "unknown"}:
             in_hrefs.append(f"contains(., '{marker}')")
         if kinds & {"text", "unknown"}:
@@ -183,8 +184,10 @@ def _candidates(doc: Document) -> list:
         # telling from the raw page whether they can hold a tweet.
         parts += [_BLOCKQUOTE_PART, _IFRAME_PART]
     else:
-        statuses = doc.where(b"status", ci=True, want=_A_AND_IFRAME)
-        if statuses & {"a", "unknown"} and _maybe_in_blockquote(doc, doc.hits(b"status", ci=True)):
+        not_urls = _not_status_urls(doc, b"status", ci=True)
+        statuses = doc.where(b"status", outside=not_urls, ci=True, want=_A_AND_IFRAME)
+        hits = [pos for pos in doc.hits(b"status", ci=True) if (pos, pos + 1) not in set(not_urls)]
+        if statuses & {"a", "unknown"} and _maybe_in_blockquote(doc, hits):
             parts.append(_BLOCKQUOTE_PART)  # a class-stripped embed: a status permalink in a blockquote
         if statuses & {"iframe", "unknown"} or any(
                 doc.where(m, ci=True, want=_IFRAME) & {"iframe", "unknown"} for m in _IFRAME_MARKERS[:2]):
@@ -196,6 +199,27 @@ def _candidates(doc: Document) -> list:
     if compiled is None:
         compiled = _QUERIES[query] = etree.XPath(query)
     return compiled(doc.root)
+
+
+_STATUS_URL_BYTES = re.compile(_STATUS_URL.pattern.encode(), re.I)
+_URL_REACH = 256  # bytes before a `status` hit that hold the rest of its URL
+_URL_EDGE = re.compile(rb"[\s\"'<>()=]")  # a URL does not run across these
+
+
+def _not_status_urls(doc: Document, marker: bytes, ci: bool = False) -> list[tuple[int, int]]:
+    """One-byte spans at the hits of a `status` marker that surely are in no tweet URL (a script's
+    `xhr.status`, `loginStatus`, downdetector.com/status/...), for `Document.where` to ignore. A
+    hit in an entity-escaped or percent-encoded URL (an oEmbed proxy's `url=`), or too far into a
+    long one to see its start, is kept."""
+    src, out = doc.source, []
+    for pos in doc.hits(marker, ci=ci):
+        lo = max(0, pos - _URL_REACH)
+        around = src[lo:pos + 32]
+        if (lo and not _URL_EDGE.search(src, lo, pos)) or b"&#" in around or b"%2f" in around.lower():
+            continue
+        if not any(m.start() <= pos < m.end() for m in _STATUS_URL_BYTES.finditer(src, lo, pos + 32)):
+            out.append((pos, pos + 1))
+    return out
 
 
 def _maybe_in_blockquote(doc: Document, hits: list[int]) -> bool:
