@@ -203,7 +203,7 @@ def _candidates(doc: Document) -> list:
 
 _STATUS_URL_BYTES = re.compile(_STATUS_URL.pattern.encode(), re.I)
 _URL_REACH = 256  # bytes before a `status` hit that hold the rest of its URL
-_URL_EDGE = re.compile(rb"[\s\"'<>()=]")  # a URL does not run across these
+_URL_EDGES = tuple(bytes([c]) for c in b" \t\n\r\f\v\"'<>()=")  # a URL does not run across these
 
 
 def _not_status_urls(doc: Document, marker: bytes, ci: bool = False) -> list[tuple[int, int]]:
@@ -214,10 +214,14 @@ def _not_status_urls(doc: Document, marker: bytes, ci: bool = False) -> list[tup
     src, out = doc.source, []
     for pos in doc.hits(marker, ci=ci):
         lo = max(0, pos - _URL_REACH)
-        around = src[lo:pos + 32]
-        if (lo and not _URL_EDGE.search(src, lo, pos)) or b"&#" in around or b"%2f" in around.lower():
+        edge = max(src.rfind(c, lo, pos) for c in _URL_EDGES)  # where the URL holding the hit starts
+        if edge < 0 and lo:
             continue
-        if not any(m.start() <= pos < m.end() for m in _STATUS_URL_BYTES.finditer(src, lo, pos + 32)):
+        start = edge + 1 if edge >= 0 else 0
+        around = src[start:pos + 32]
+        if b"&#" in around or b"%2f" in around.lower():
+            continue
+        if not any(m.start() <= pos < m.end() for m in _STATUS_URL_BYTES.finditer(src, start, pos + 32)):
             out.append((pos, pos + 1))
     return out
 
