@@ -15,7 +15,8 @@ first version of this benchmark (measured interleaved: 2.55-2.9x), which is the 
 
 Each page has a kind, and the ratio is reported per kind as well as overall:
 
-    plain          no posts at all: share/follow buttons, twitter:card meta, intent links only
+    plain          no posts at all: share/follow buttons (X, Facebook, WhatsApp, often Reddit, Telegram,
+                   Bluesky), twitter:card meta, intent links only
     tweet-embeds   1-6 blockquote.twitter-tweet embeds (+ widgets.js), some in WordPress figures
     tweet-links    status links and t.co links in <a>, bare status URLs and t.co in running text
     footer-link    a status link (and a timeline) in the site's footer/sidebar: chrome, no post
@@ -288,7 +289,10 @@ class Gen:
                 f'<a class="twitter-share-button" href="https://twitter.com/intent/tweet?url={url}&amp;text=Story">{self.svg(500)}</a>'
                 f'<a href="https://www.facebook.com/sharer/sharer.php?u={url}">{self.svg(400)}</a>'
                 f'<a href="https://api.whatsapp.com/send?text={url}">{self.svg(600)}</a>'
-                f'<a href="mailto:?subject=Story&amp;body={url}">{self.svg(300)}</a></div>')
+                + (f'<a class="share-reddit" href="https://www.reddit.com/submit?url={url}">{self.svg(300)}</a>'
+                   f'<a href="https://t.me/share/url?url={url}">{self.svg(300)}</a>' if self.rng.random() < 0.5 else "")
+                + (f'<a href="https://bsky.app/intent/compose?text={url}">{self.svg(300)}</a>' if self.rng.random() < 0.3 else "")
+                + f'<a href="mailto:?subject=Story&amp;body={url}">{self.svg(300)}</a></div>')
 
     def ad(self) -> str:
         return (f'<div class="ad-slot" id="div-gpt-ad-{self.code(13, "0123456789")}-0" data-ad-unit="/1234/news/article" '
