@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from archiver.extract import Document
 
 name = "twitter"
-LITERALS = (b"tw", b"status", b"x.com", b"t.co/", b"blockquote")  # see `_candidates`
+LITERALS = (b"twitter", b"tweet", b"twttr", b"status", b"x.com", b"t.co/", b"blockquote")  # see `_candidates`
 
 # =============================================================================================
 # Detection (owned by extract). Public: name, detect, parse_status_url, canonical_url.
@@ -125,7 +125,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 # Predicates filter in C; Python sees only the survivors.
 #
 # Raw lookups: the `LITERALS` above are found in the one scan of the page every detector shares;
-# `twitter`, `tweet`, `twttr` and every marker holding them are read off the few hits of "tw".
+# every marker holding `twitter`, `tweet` or `twttr` is read off their few hits.
 # Tag names, attribute names and hosts are case-insensitive in HTML, hence `ci`.
 _WIDGET_KINDS = (b"tweet", b"video", b"timeline")  # what may follow "twitter-" in a class
 _BLOCKQUOTE_PART = "//blockquote"
