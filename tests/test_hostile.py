@@ -301,10 +301,12 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def local_server() -> Iterator[tuple[int, list[str]]]:
+def local_server(address: str = "127.0.0.1") -> Iterator[tuple[int, list[str]]]:
     seen: list[str] = []
     handler = type("Recorder", (_Recorder,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    server_cls = type("Server", (ThreadingHTTPServer,), {"address_family": family})
+    server = server_cls((address, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -314,8 +316,10 @@ def local_server() -> Iterator[tuple[int, list[str]]]:
         server.server_close()
 
 
-def loopback_alias() -> str:
-    """A name (not `localhost`, not an IP) that this machine resolves to loopback only."""
+def private_alias() -> tuple[str, str]:
+    """(name, address): a host name (not `localhost` or another name the archiver refuses as
+    such, not an IP) that this machine resolves to private or loopback addresses only, and one
+    of them. The machine's own name nearly always is one; `.ci/run` gives CI machines one if not."""
     names = [socket.gethostname(), socket.getfqdn()]
     try:
         for line in Path("/etc/hosts").read_text().splitlines():
@@ -332,38 +336,31 @@ def loopback_alias() -> str:
         except ValueError:
             pass
         try:
-            addrs = {info[4][0] for info in socket.getaddrinfo(name, 80, proto=socket.IPPROTO_TCP)}
+            addrs = {ipaddress.ip_address(info[4][0].split("%")[0])
+                     for info in socket.getaddrinfo(name, 80, proto=socket.IPPROTO_TCP)}
         except OSError:
             continue
-        if addrs and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addrs):
-            return name
-    pytest.skip("no host name here resolves to loopback only")
+        if addrs and all(a.is_loopback or a.is_private for a in addrs):
+            return name, str(min(addrs, key=lambda a: (a.version, int(a))))
+    pytest.skip("no host name here resolves to private addresses only (.ci/run adds one on CI machines)")
 
 
 def no_proxy_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()} | {"PYTHONPATH": str(ROOT)}
 
 
-def test_name_resolving_to_loopback_refused_without_proxy(tmp_path):
-    name = loopback_alias()
-    with local_server() as (port, seen):
+def test_name_resolving_to_a_private_address_refused_without_proxy(tmp_path):
+    name, address = private_alias()
+    with local_server(address) as (port, seen):
         url = f"http://{name}:{port}/article"
         archive = tmp_path / "a"
         proc = subprocess.run([sys.executable, "-m", "archiver", "capture", url, "--archive", str(archive),
                                "--retries", "0"], env=no_proxy_env(), capture_output=True, text=True, timeout=60)
         assert proc.returncode == 1, proc.stderr
         assert seen == []  # not one request reached it
-        assert "resolves to private address 127." in proc.stderr
+        assert f"refused: {name.lower()} resolves to private address " in proc.stderr
         (error,), = index_rows(archive, "SELECT error FROM articles WHERE url = ?", url)
-        assert error.startswith(f"refused: {name.lower()} resolves to private address 127.")
-
-        # the same name, once connected (a DNS answer that changed since the check): still refused
-        fetcher = Fetcher(Config(archive=tmp_path / "b", retries=0), None)
-        fetcher.session.trust_env = False
-        with pytest.raises(BlockedURL, match="connected to private address 127."):
-            fetcher.session.get(f"http://{name}:{port}/rebound", timeout=5)
-        fetcher.close()
-        assert seen == []
+        assert error.startswith(f"refused: {name.lower()} resolves to private address ")
 
         # --allow-private is the way to archive a local page
         proc = subprocess.run([sys.executable, "-m", "archiver", "capture", url, "--archive", str(archive),
@@ -371,6 +368,18 @@ def test_name_resolving_to_loopback_refused_without_proxy(tmp_path):
                               env=no_proxy_env(), capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
         assert seen == ["/article"]
+
+
+def test_connection_to_a_private_address_refused_once_connected(tmp_path):
+    """A name whose DNS answer changed since it was checked: the connection itself is refused
+    once its peer turns out to be private, before a request byte is sent."""
+    with local_server() as (port, seen):
+        fetcher = Fetcher(Config(archive=tmp_path / "b", retries=0), None)
+        fetcher.session.trust_env = False
+        with pytest.raises(BlockedURL, match="connected to private address 127.0.0.1"):
+            fetcher.session.get(f"http://localhost:{port}/rebound", timeout=5)
+        fetcher.close()
+        assert seen == []
 
 
 # --- file names ----------------------------------------------------------------------------------
