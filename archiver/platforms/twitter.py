@@ -186,7 +186,8 @@ def _candidates(doc: Document) -> list:
     else:
         not_urls = _not_status_urls(doc, b"status", ci=True)
         statuses = doc.where(b"status", outside=not_urls, ci=True, want=_A_AND_IFRAME)
-        hits = [pos for pos in doc.hits(b"status", ci=True) if (pos, pos + 1) not in set(not_urls)]
+        skipped = {start for start, _ in not_urls}
+        hits = [pos for pos in doc.hits(b"status", ci=True) if pos not in skipped]
         if statuses & {"a", "unknown"} and _maybe_in_blockquote(doc, hits):
             parts.append(_BLOCKQUOTE_PART)  # a class-stripped embed: a status permalink in a blockquote
         if statuses & {"iframe", "unknown"} or any(
