@@ -14,7 +14,6 @@ import re
 from typing import TYPE_CHECKING, Iterable
 from urllib.parse import unquote, urlencode
 
-from lxml import etree
 
 from archiver.models import Embed, Media, Post, RecordRef
 from archiver.platforms import scan
@@ -62,7 +61,7 @@ _SIGNS: scan.Signs = (
     (b"bluesky", scan.regex_sign(re.compile(rb"(?P<blockquote>bluesky-(?:embed|uri))", re.I))),
 )
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", _BLOCKQUOTE_PART),)
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries((b"bsky",), _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 def _actor(raw: str | None) -> str | None:
@@ -115,10 +114,8 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(b"bsky"):
-        return []
     state = _Scan(doc)
-    state.run(scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive))
+    state.run(_QUERIES.nodes(doc, exhaustive))
     return state.results()
 
 

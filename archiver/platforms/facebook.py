@@ -82,7 +82,7 @@ def _facebook_sign(src: bytes, pos: int) -> Optional[str]:
 
 
 # Two literals cover the hosts and the SDK markup; each hit's sign says what starts there, and only
-# the query parts it calls for run (`scan.candidates`). A page link in the header or a sharer.php
+# the query parts it calls for run (`scan.Queries`). A page link in the header or a sharer.php
 # button calls for none.
 _GATE = (b"facebook.com/", b"fb.watch/")
 LITERALS = _GATE
@@ -97,7 +97,7 @@ _MARKUP_PARTS: scan.MarkupParts = (
 _URL_PARTS: scan.UrlParts = scan.article_url_parts(
     "contains(@src, 'facebook.com/') or contains(@data-src, 'facebook.com/')", _LINKS)
 _HAS_BLOCKQUOTE = etree.XPath("boolean(.//blockquote)")
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries(_GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 def parse_post_url(url: str) -> tuple[str | None, str] | None:
@@ -185,7 +185,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    return scan.gated(doc, _GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, (_element, _anchor, _text), exhaustive)
+    return scan.walk(doc, _QUERIES.nodes(doc, exhaustive), _element, _anchor, _text)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterable
 
-from lxml import etree
 
 from archiver.models import Embed
 from archiver.platforms import meta, scan
@@ -61,7 +60,7 @@ _NOT_CODES = frozenset({"audio"})  # /reels/audio/<id> is a sound page
 
 _LINKS = "contains(., 'instagram.com/') or contains(., 'instagr.am/')"
 # One literal covers the hosts and the markup; each hit's sign says what starts there, and only
-# the query parts it calls for run (`scan.candidates`). A profile link in the header calls for none.
+# the query parts it calls for run (`scan.Queries`). A profile link in the header calls for none.
 _GATE = (b"instagr",)
 LITERALS = _GATE
 _SIGNS: scan.Signs = ((b"instagr", scan.regex_sign(re.compile(
@@ -76,7 +75,7 @@ _URL_PARTS: scan.UrlParts = scan.article_url_parts(
     "contains(@src, 'instagram.com/') or contains(@data-src, 'instagram.com/') or contains(@src, 'instagr.am/')",
     _LINKS,
 )
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries(_GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 def parse_post_url(url: str) -> tuple[str | None, str] | None:
@@ -105,7 +104,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    return scan.gated(doc, _GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, (_element, _anchor, _text), exhaustive)
+    return scan.walk(doc, _QUERIES.nodes(doc, exhaustive), _element, _anchor, _text)
 
 
 def _post(found: list[Detected], code: str, handle: str | None, form: str, context: str) -> None:

@@ -85,7 +85,7 @@ _SIGNS: scan.Signs = (
     (b"data-embed-url", scan.regex_sign(re.compile(rb"(?P<blockquote>data-embed-url)"))),
 )
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", _BLOCKQUOTE_PART),)
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries((b"/@", b"/users/"), _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 class StatusRef(NamedTuple):
@@ -140,10 +140,8 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(b"/@", b"/users/"):  # in every form's URL
-        return []
     state = _Scan(doc)
-    state.run(scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive))
+    state.run(_QUERIES.nodes(doc, exhaustive))
     return state.results()
 
 

@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, NamedTuple, Optional
 from urllib.parse import urlencode, urlsplit
 
-from lxml import etree
 
 from archiver.models import Embed, Media, Post, RecordRef
 from archiver.platforms import scan
@@ -72,7 +71,7 @@ _SIGNS: scan.Signs = ((b"redd", scan.regex_sign(re.compile(
     rb"(?P<url>redd(?:it\.com|itmedia\.com)/(?:r/[A-Za-z0-9_]{2,21}/(?:comments|s)/|u(?:ser)?/[A-Za-z0-9_-]{1,32}/comments/"
     rb"|comments/|gallery/)|redd\.it/[A-Za-z0-9])|(?P<blockquote>reddit-(?:embed-bq|card))", re.I))),)
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", _BLOCKQUOTE_PART),)
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries((b"redd",), _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 class PostRef(NamedTuple):
@@ -116,10 +115,8 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(b"redd"):  # reddit.com, redditmedia.com, redd.it
-        return []
     state = _Scan(doc)
-    state.run(scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive))
+    state.run(_QUERIES.nodes(doc, exhaustive))
     return state.found
 
 

@@ -11,6 +11,7 @@ inside it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
@@ -98,29 +99,32 @@ def read_signs(doc: Document, signs: Signs) -> tuple[set[str], set[str]]:
     return kinds, marks
 
 
-def candidates(doc: Document, signs: Signs, markup: MarkupParts, urls: UrlParts,
-               cache: dict[str, etree.XPath], exhaustive: bool = False) -> list:
-    """One union query of the parts the raw page calls for (`read_signs`), in document order.
+@dataclass
+class Queries:
+    """One detector's tree queries: the `gate` literals (every post of the platform holds one, so
+    a page with none costs nothing more), the `signs` read at its literals' hits, and the markup
+    and URL parts those call for. Each distinct union is compiled once, here."""
 
-    `exhaustive` runs every part whatever the raw page says (same answer; for tests).
-    """
-    if exhaustive:
-        kinds, marks = {"unknown"}, {name for name, _ in markup}
-    else:
-        kinds, marks = read_signs(doc, signs)
-    parts = [xpath for name, xpath in markup if name in marks]
-    parts += [xpath for wanted, xpath in urls if kinds & wanted]
-    return union(doc, parts, cache)
+    gate: tuple[bytes, ...]
+    signs: Signs
+    markup: MarkupParts
+    urls: UrlParts
+    compiled: dict[str, etree.XPath] = field(default_factory=dict, repr=False)
 
+    def nodes(self, doc: Document, exhaustive: bool = False) -> list:
+        """One union query of the parts the raw page calls for (`read_signs`), in document order.
 
-def gated(doc: Document, gate: tuple[bytes, ...], signs: Signs, markup: MarkupParts, urls: UrlParts,
-          cache: dict[str, etree.XPath], readers: tuple[Callable, Callable, Callable], exhaustive: bool = False) -> list:
-    """A detector's whole pass: nothing unless one of the `gate` literals occurs in the raw page;
-    else the union query of the parts it calls for (`candidates`), read by `readers`, the
-    (element, anchor, text) functions of `walk`."""
-    if not exhaustive and not any(doc.hits(literal) for literal in gate):
-        return []
-    return walk(doc, candidates(doc, signs, markup, urls, cache, exhaustive), *readers)
+        `exhaustive` runs every part whatever the raw page says (same answer; for tests).
+        """
+        if exhaustive:
+            kinds, marks = {"unknown"}, {name for name, _ in self.markup}
+        elif not doc.has(*self.gate):
+            return []
+        else:
+            kinds, marks = read_signs(doc, self.signs)
+        parts = [xpath for name, xpath in self.markup if name in marks]
+        parts += [xpath for wanted, xpath in self.urls if kinds & wanted]
+        return union(doc, parts, self.compiled)
 
 
 def union(doc: Document, parts: list[str], cache: dict[str, etree.XPath]) -> list:

@@ -54,14 +54,14 @@ _SIGNS: scan.Signs = (
     (b"data-telegram-post", scan.regex_sign(re.compile(rb"(?P<script>data-telegram-post)"))),
 )
 _MARKUP_PARTS: scan.MarkupParts = (("script", "//script[@data-telegram-post]"),)
-_QUERIES: dict[str, etree.XPath] = {}
-# The gate's own markers (their hits are cached). `telegram.` sits inside quoted values, where
-# `where()` can tell it is no link text; a bare `telegram` would also hit the `data-telegram-post`
-# attribute name, which it cannot classify, and cost a scan of every text node.
-_LINK_MARKERS = (b"t.me/", b"telegram.")
+# The gate: t.me/, telegram.me/, telegram.dog/ and the widget's telegram.org script. `telegram.`
+# sits inside quoted values, where `where()` can tell it is no link text; a bare `telegram` would
+# also hit the `data-telegram-post` attribute name, which it cannot classify.
+_GATE = (b"t.me/", b"telegram.")
 _URL_PARTS = scan.url_parts("//iframe[contains(@src, 'embed=1') or contains(@data-src, 'embed=1')]",
                             "//a/@href[contains(., 't.me/') or contains(., 'telegram.')]",
                             "/descendant::text()[contains(., 't.me/') or contains(., 'telegram.')]")
+_QUERIES = scan.Queries(_GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 def _post_id(channel: str, msg: str) -> Optional[str]:
@@ -89,10 +89,8 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    if not exhaustive and not doc.has(b"t.me/", b"telegram."):  # telegram.me/, telegram.dog/, the widget's telegram.org script
-        return []
     state = _Scan(doc)
-    state.run(scan.candidates(doc, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, exhaustive))
+    state.run(_QUERIES.nodes(doc, exhaustive))
     return state.found
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterable
 
-from lxml import etree
 
 from archiver.models import Embed
 from archiver.platforms import meta, scan
@@ -40,7 +39,7 @@ _POST_BY = re.compile(r"Post by @(" + _USER + r")", re.A)
 
 _LINKS = "contains(., 'threads.net/') or contains(., 'threads.com/')"
 # One literal covers both hosts (and the blockquote's permalink); each hit's sign says whether a
-# post URL starts there, and only the query parts it calls for run (`scan.candidates`). A profile
+# post URL starts there, and only the query parts it calls for run (`scan.Queries`). A profile
 # link in the header calls for none. The blockquote's class is looked for only on such pages.
 _GATE = (b"threads.",)
 LITERALS = _GATE + (b"text-post-media",)
@@ -52,7 +51,7 @@ _SIGNS: scan.Signs = (
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'text-post-media')]"),)
 _URL_PARTS: scan.UrlParts = scan.article_url_parts(
     "contains(@src, 'threads.') or contains(@data-src, 'threads.')", _LINKS)
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries(_GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 def parse_post_url(url: str) -> tuple[str | None, str] | None:
@@ -77,7 +76,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    return scan.gated(doc, _GATE, _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, (_element, _anchor, _text), exhaustive)
+    return scan.walk(doc, _QUERIES.nodes(doc, exhaustive), _element, _anchor, _text)
 
 
 def _post(found: list[Detected], parsed: tuple[str | None, str], form: str, context: str) -> None:

@@ -15,7 +15,6 @@ import re
 from typing import TYPE_CHECKING, Iterable, Optional
 from urllib.parse import quote
 
-from lxml import etree
 
 from archiver.models import Embed
 from archiver.platforms import scan
@@ -68,7 +67,7 @@ _SIGNS: scan.Signs = ((_MARKER, scan.regex_sign(re.compile(
 _MARKUP_PARTS: scan.MarkupParts = (("blockquote", "//blockquote[contains(@class, 'tiktok-embed')]"),)
 _URL_PARTS: scan.UrlParts = scan.article_url_parts("contains(@src, 'tiktok') or contains(@data-src, 'tiktok')",
                                                    "contains(., 'tiktok')")
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries((_MARKER,), _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 def parse_video_url(url: str) -> tuple[str | None, str] | None:
@@ -96,7 +95,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    return scan.gated(doc, (_MARKER,), _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, (_element, _anchor, _text), exhaustive)
+    return scan.walk(doc, _QUERIES.nodes(doc, exhaustive), _element, _anchor, _text)
 
 
 def _post(found: list[Detected], video_id: str, handle: str | None, form: str, context: str) -> None:

@@ -17,7 +17,6 @@ import re
 from typing import TYPE_CHECKING, Iterable, Optional
 from urllib.parse import parse_qs, quote, urlsplit
 
-from lxml import etree
 
 from archiver.models import Embed
 from archiver.platforms import scan
@@ -67,7 +66,7 @@ _URL_PARTS: scan.UrlParts = scan.article_url_parts(
     "contains(@src, 'youtu') or contains(@data-src, 'youtu') or contains(@data-lazy-src, 'youtu')",
     "contains(., 'youtu')",
 ) + ((frozenset({"tag", "unknown"}), _PLAYERS),)
-_QUERIES: dict[str, etree.XPath] = {}
+_QUERIES = scan.Queries((_MARKER,), _SIGNS, _MARKUP_PARTS, _URL_PARTS)
 
 
 def parse_video_url(url: str) -> Optional[str]:
@@ -106,7 +105,7 @@ def detect(doc: Document, *, exhaustive: bool = False) -> Iterable[Detected]:
 
     `exhaustive=True` runs every tree query whatever the raw markers say (same answer; for tests).
     """
-    return scan.gated(doc, (_MARKER,), _SIGNS, _MARKUP_PARTS, _URL_PARTS, _QUERIES, (_element, _anchor, _text), exhaustive)
+    return scan.walk(doc, _QUERIES.nodes(doc, exhaustive), _element, _anchor, _text)
 
 
 def _post(found: list[Detected], video_id: str | None, form: str, context: str) -> None:
