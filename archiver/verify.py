@@ -673,16 +673,20 @@ class _Records:
             return i
         return start
 
+    # How problems name a record's length field and its header (the ARC reader names its own).
+    _LENGTH_FIELD = "Content-Length {}"
+    _HEADER = "a WARC header block"
+
     def _incomplete(self, container: str) -> None:
         rec = self._rec
         if self._state == "block":
             got = self._length - self._left
-            self._error(f"{rec.name}: Content-Length {self._length} runs past the end of the {container}: "
-                        f"only {got} of its block bytes are there")
+            self._error(f"{rec.name}: {self._LENGTH_FIELD.format(self._length)} runs past the end of the "
+                        f"{container}: only {got} of its block bytes are there")
         elif self._state == "trail":
             self._error(f"{rec.name}: the {container} ends before the CRLF CRLF that closes the record")
         elif self._state == "head" and self._head:
-            self._error(f"the {container} ends inside a WARC header block ({len(self._head)} bytes of it)")
+            self._error(f"the {container} ends inside {self._HEADER} ({len(self._head)} bytes of it)")
 
     def _reset(self) -> None:
         self._state = "head"

@@ -103,6 +103,9 @@ class ArcRecords(_Records):
     HTTP response; anything else (`dns:`, `ftp:`) a `resource` of the header's content type.
     """
 
+    _LENGTH_FIELD = "its length field ({})"
+    _HEADER = "an ARC header line"
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._block_start = 0
@@ -199,15 +202,6 @@ class ArcRecords(_Records):
                 self._start_arc(line)
                 return i
         return n
-
-    def _incomplete(self, container: str) -> None:
-        rec = self._rec
-        if self._state == "block":
-            got = self._length - self._left
-            self._error(f"{rec.name}: its length field ({self._length}) runs past the end of the {container}: "
-                        f"only {got} of its block bytes are there")
-        elif self._state == "head" and self._head:
-            self._error(f"the {container} ends inside an ARC header line ({len(self._head)} bytes of it)")
 
     def _reset(self) -> None:
         super()._reset()
