@@ -687,9 +687,7 @@ class Index(IndexReader):
         platform = normalize_platform(post.platform)
         post_id = _str(post.id)
         data = None if post.data is None else json.dumps(post.data, ensure_ascii=False, default=str)
-        old = self.conn.execute(
-            "SELECT * FROM posts WHERE platform = ? AND post_id = ?", (platform, post_id)
-        ).fetchone()
+        old = self._post_row(platform, post_id)
         if old is None:
             cur = self.conn.execute(
                 "INSERT INTO posts (platform, post_id, url, author_handle, author_name, text, created_at,"
@@ -845,11 +843,14 @@ class Index(IndexReader):
         rows = self.conn.execute("SELECT name, size, sha256, closed_at FROM warc_files ORDER BY name")
         return [dict(r) for r in rows]
 
-    def _post_pk(self, platform: str, id: str) -> Optional[int]:
-        row = self.conn.execute(
-            "SELECT pk FROM posts WHERE platform = ? AND post_id = ?", (normalize_platform(platform), _str(id))
+    def _post_row(self, platform: str, id: str) -> Optional[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT * FROM posts WHERE platform = ? AND post_id = ?", (normalize_platform(platform), _str(id))
         ).fetchone()
-        return None if row is None else row[0]
+
+    def _post_pk(self, platform: str, id: str) -> Optional[int]:
+        row = self._post_row(platform, id)
+        return None if row is None else row["pk"]
 
     def posts_due(
         self,
@@ -874,9 +875,7 @@ class Index(IndexReader):
     def held_post(self, platform: str, id: str) -> Post | None:
         """The post as the index holds it, as an `archiver.models.Post` (media, records, related
         and data included), for captures that take it from here instead of fetching it again."""
-        row = self.conn.execute(
-            "SELECT * FROM posts WHERE platform = ? AND post_id = ?", (normalize_platform(platform), _str(id))
-        ).fetchone()
+        row = self._post_row(platform, id)
         if row is None:
             return None
         pk = row["pk"]
@@ -923,9 +922,7 @@ class Index(IndexReader):
 
     def post(self, platform: str, id: str) -> dict | None:
         """Everything known about one post, as JSON-ready values (records as RecordRef dicts)."""
-        row = self.conn.execute(
-            "SELECT * FROM posts WHERE platform = ? AND post_id = ?", (normalize_platform(platform), _str(id))
-        ).fetchone()
+        row = self._post_row(platform, id)
         if row is None:
             return None
         pk = row["pk"]
