@@ -110,13 +110,10 @@ def parse_post_url(url: str) -> tuple[str | None, str] | None:
     >>> parse_post_url("https://www.facebook.com/groups/1234567890/permalink/9876543210123/")
     ('groups/1234567890', '9876543210123')
     """
-    if not url:
+    split = scan.split_url(url)
+    if split is None:
         return None
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
+    parts, host = split
     if parts.scheme not in ("http", "https") or not _FB_HOST.fullmatch(host):
         return None
     segs = [s for s in parts.path.split("/") if s]
@@ -204,11 +201,10 @@ def _short(found: list[Detected], m: re.Match, form: str, context: str) -> None:
 
 def _profile(found: list[Detected], url: str | None) -> None:
     """A page plugin's page, as https://www.facebook.com/<page>; recorded wherever it sits."""
-    try:
-        parts = urlsplit(url or "")
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    split = scan.split_url(url)
+    if split is None:
         return
+    parts, host = split
     segs = [s for s in parts.path.split("/") if s]
     if _FB_HOST.fullmatch(host) and len(segs) == 1 and segs[0].lower() not in _RESERVED:
         found.append(Profile(name, f"https://www.facebook.com/{segs[0]}"))

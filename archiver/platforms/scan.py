@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from lxml import etree
 
@@ -188,6 +188,15 @@ def running_text(el) -> bool:
     if el.tag in _NOT_PROSE or (el.tag == "a" and el.get("href") is not None):
         return False
     return not any(anc.tag == "head" or (anc.tag == "a" and anc.get("href") is not None) for anc in el.iterancestors())
+
+
+def split_url(url: str | None) -> Optional[tuple[SplitResult, str]]:
+    """(parts, lowered host) of a URL; None when it does not even split (a bad port, an odd IPv6)."""
+    try:
+        parts = urlsplit((url or "").strip())
+        return parts, (parts.hostname or "").lower()
+    except ValueError:
+        return None
 
 
 def frame_src(doc: Document, el) -> str:

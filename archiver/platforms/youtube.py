@@ -75,13 +75,10 @@ def parse_video_url(url: str) -> Optional[str]:
     >>> parse_video_url("https://youtu.be/eiHXASgRTcA?t=42")
     'eiHXASgRTcA'
     """
-    if not url:
+    split = scan.split_url(url)
+    if split is None:
         return None
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
+    parts, host = split
     if host not in _HOSTS:
         return None
     if host.endswith("youtu.be"):
