@@ -12,7 +12,6 @@ import hashlib
 import os
 import resource
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from fixtureweb import FixtureWeb, Response, repeat_bytes
 from twitterworld import SEED, SEED_BLOCKQUOTE, FakeTweet, TwitterWorld, Video, add_news_site, article_page
+from warcread import index_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "https://news.example/2019/10/14/isis-prisoners-escape"
@@ -95,14 +95,6 @@ def read_to_end(path: Path) -> list[str]:
             rec.content_stream().read()
             types.append(rec.rec_type)
     return types
-
-
-def index_rows(archive: Path, sql: str, *params) -> list[tuple]:
-    conn = sqlite3.connect((archive / "index.sqlite3").resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def assert_index_within_files(archive: Path) -> int:

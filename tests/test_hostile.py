@@ -15,7 +15,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -37,7 +36,7 @@ from archiver.fetch import Fetcher, check_url, redact
 from archiver.warc import Payload, WarcSink
 from fixtureweb import FixtureWeb, Response
 from twitterworld import SEED, SEED_BLOCKQUOTE, FakeTweet, TwitterWorld, add_news_site, article_page
-from warcread import read_records
+from warcread import index_rows, read_records
 
 ARTICLE = "https://news.example/2019/10/14/isis-prisoners-escape"
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,14 +137,6 @@ def metadata_fields(archive: Path, name: str) -> list[str]:
                     if key == name:
                         out.append(value)
     return out
-
-
-def index_rows(archive: Path, sql: str, *params) -> list[tuple]:
-    conn = sqlite3.connect((archive / "index.sqlite3").resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 REDIRECT_TARGETS = [

@@ -1,8 +1,10 @@
-"""Reading WARCs back in tests: every record fully read, `warcio check`, WARC 1.1 header rules."""
+"""Reading archives back in tests: every record fully read, `warcio check`, WARC 1.1 header rules,
+the index read-only."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -73,3 +75,12 @@ def assert_valid_headers(rec: dict) -> None:
                 assert ID_RE.match(v), (n, v)
     if int(h.get_header("Content-Length")):
         assert h.get_header("Content-Type")
+
+
+def index_rows(archive: Path, sql: str, *params) -> list[tuple]:
+    """Rows of a query on the archive's index, opened read-only."""
+    conn = sqlite3.connect((archive / "index.sqlite3").resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
