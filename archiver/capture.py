@@ -13,7 +13,6 @@ import logging
 import platform as pyplatform
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +24,7 @@ from archiver import __version__, extract
 from archiver.config import Config
 from archiver.embeds import capture_embed_assets, embed_tweet_result_url
 from archiver.errors import ArchiveLocked, StorageError
-from archiver.fetch import Fetcher, FetchResult
+from archiver.fetch import Fetcher, FetchResult, fetch_all
 from archiver.index import Index
 from archiver.models import STATUSES, Article, ArticleResult, Embed, Media, Post, RecordRef
 from archiver.platforms import platform_for
@@ -36,7 +35,6 @@ log = logging.getLogger(__name__)
 
 SOFTWARE = (f"embed-archiver/{__version__} (requests/{requests.__version__}; "
             f"Python {pyplatform.python_version()})")
-WORKERS = 4  # concurrent fetches of one article's requisites and media
 CSS_DEPTH = 2  # stylesheets imported by stylesheets
 # What a check can conclude about a post; `failed` (retries ran out) is worth another try.
 FINAL_STATUSES = frozenset(STATUSES) - {"failed"}
@@ -306,14 +304,6 @@ def _embed_assets_taken(archive: Archive, post: Post) -> bool:
 # --- stages ------------------------------------------------------------------------------------
 
 
-def _fetch_many(fetcher: Fetcher, urls: list[str], *, want_body: Callable[[str], bool]) -> dict[str, FetchResult]:
-    if not urls:
-        return {}
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {u: pool.submit(fetcher.fetch, u, want_body=want_body(u)) for u in urls}
-        return {u: f.result() for u, f in futures.items()}
-
-
 def _refusal(what: str, res: FetchResult) -> str:
     """`refused requisite URL [-> hop]: why` for a URL (or a redirect hop of it) check_url refused."""
     hop = f" -> {res.redirects[-1]}" if res.redirects else ""
@@ -337,7 +327,7 @@ def _capture_requisites(fetcher: Fetcher, urls: list[str],
         if not todo:
             break
         done.update(todo)
-        fetched = _fetch_many(fetcher, todo, want_body=lambda u: _stylesheet)
+        fetched = fetch_all(fetcher, todo, want_body=lambda u: _stylesheet)
         todo = []
         for u, res in fetched.items():
             records.extend(res.records)
@@ -408,7 +398,7 @@ def _capture_media(fetcher: Fetcher, posts: list[Post],
     """
     known = known or {}
     wanted = list(dict.fromkeys(m.url for p in posts for m in p.media if m.url not in known))
-    fetched = _fetch_many(fetcher, wanted, want_body=lambda u: u.split("?")[0].endswith(".m3u8"))
+    fetched = fetch_all(fetcher, wanted, want_body=lambda u: u.split("?")[0].endswith(".m3u8"))
     for post in posts:
         for media in post.media:
             if media.url in known:
@@ -437,7 +427,7 @@ def _capture_hls(fetcher: Fetcher, post: Post, media: Media, res: FetchResult) -
 
     urls = hls_media_urls(res.body.decode("utf-8", "replace"), res.final_url)
     for depth in range(2):  # master playlist -> media playlist -> segments
-        fetched = _fetch_many(fetcher, urls, want_body=lambda u: u.split("?")[0].endswith(".m3u8"))
+        fetched = fetch_all(fetcher, urls, want_body=lambda u: u.split("?")[0].endswith(".m3u8"))
         nxt: list[str] = []
         for u, r in fetched.items():
             post.records.extend(r.records)

@@ -20,19 +20,19 @@ import base64
 import json
 import logging
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from archiver import extract
+from archiver.fetch import fetch_all
 from archiver.models import ArticleResult, Embed, Post, RecordRef
 from archiver.platforms.syndication import SYNDICATION_ENDPOINT, all_video_variants, syndication_token
 from archiver.warc import clean_target_uri
 
 if TYPE_CHECKING:
     from archiver.capture import Archive
-    from archiver.fetch import Fetcher, FetchResult
+    from archiver.fetch import FetchResult
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ TWEET_HTML = "https://platform.twitter.com/embed/Tweet.html"
 EMBED_PHOTO_SIZE = "small"
 # widgets.js build id (`<hash>:<ms>`), as in real iframe URLs; replay rules ignore it.
 WIDGETS_VERSION = "2615f7e52b7e0:1702314776716"
-WORKERS = 4
 
 # The feature flags the embed sends (social-embeds.md §4.1), as tweet-result's `features`
 # (`name:value;...`) and as Tweet.html's `features` (base64 JSON of `{name: {bucket, version}}`).
@@ -239,7 +238,7 @@ def capture_embed_assets(archive: Archive, result: ArticleResult) -> list[str]:
     needs_widgets = any(WIDGETS_JS in p.needed for p in plans)
     if needs_widgets and not any(complete_200(r) for r in this_run.get(WIDGETS_JS, [])):
         first.append(WIDGETS_JS)  # the article did not reference it itself: blockquotes need it
-    fetched = _fetch_many(fetcher, first, want_body=lambda u: u != WIDGETS_JS)
+    fetched = fetch_all(fetcher, first, want_body=lambda u: u != WIDGETS_JS)
     if WIDGETS_JS in fetched:
         result.requisites.extend(fetched[WIDGETS_JS].records)
 
@@ -249,7 +248,7 @@ def capture_embed_assets(archive: Archive, result: ArticleResult) -> list[str]:
         if page.ok and page.body:
             plan.assets = referenced_assets(page.body, page.final_url, page.content_type)
         plan.media = embed_media_urls(_tweet_json(fetched[plan.tweet_result], plan.post))
-    assets = _fetch_many(fetcher, _new([u for p in plans for u in p.assets], fetched, this_run),
+    assets = fetch_all(fetcher, _new([u for p in plans for u in p.assets], fetched, this_run),
                          want_body=lambda u: urlsplit(u).path.endswith(".css"))
     fetched.update(assets)
     fonts: dict[str, list[str]] = {}
@@ -259,7 +258,7 @@ def capture_embed_assets(archive: Archive, result: ArticleResult) -> list[str]:
     for plan in plans:
         plan.assets += [u for a in plan.assets for u in fonts.get(a, []) if u not in plan.assets]
     wanted = _new([u for p in plans for u in p.assets + p.media], fetched, this_run)
-    fetched.update(_fetch_many(fetcher, wanted, want_body=lambda u: False))
+    fetched.update(fetch_all(fetcher, wanted, want_body=lambda u: False))
 
     # 3. evidence goes with the post; what is still missing is reported per embed
     for plan in plans:
@@ -289,14 +288,6 @@ def _new(urls: list[str], fetched: dict, this_run: dict[str, list[RecordRef]]) -
     """URLs not fetched yet in this run: the snapshot's best MP4 is not downloaded twice."""
     return [u for u in dict.fromkeys(urls)
             if u not in fetched and not any(complete_200(r) for r in this_run.get(u, []))]
-
-
-def _fetch_many(fetcher: Fetcher, urls: list[str], *, want_body: Callable[[str], bool]) -> dict[str, FetchResult]:
-    if not urls:
-        return {}
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {u: pool.submit(fetcher.fetch, u, want_body=want_body(u)) for u in urls}
-        return {u: f.result() for u, f in futures.items()}
 
 
 def _records_by_url(result: ArticleResult) -> dict[str, list[RecordRef]]:

@@ -24,6 +24,7 @@ import re
 import socket
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timezone
 from email.utils import parsedate_to_datetime
@@ -43,6 +44,7 @@ from archiver.warc import Payload, WarcSink
 
 log = logging.getLogger(__name__)
 
+FETCH_WORKERS = 4  # concurrent fetches of one article's requisites, media or embed assets
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CREDENTIAL_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 # Meant for the proxy, not the origin: never in a request record, even with `record_credentials`.
@@ -656,6 +658,18 @@ class Fetcher:
                 continue
             lines.append(f"{k}: {v}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def fetch_all(fetcher: Fetcher, urls: list[str], *, want_body: Callable[[str], bool],
+              workers: int = FETCH_WORKERS) -> dict[str, FetchResult]:
+    """`fetcher.fetch` each URL, a few at a time (one article's requisites, an embed's assets);
+    the host gate still spaces what goes to one host. A function, not a Fetcher method, so that
+    a wrapper with its own `fetch` (the crawl's asset cache) is asked, not the Fetcher under it."""
+    if not urls:
+        return {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {u: pool.submit(fetcher.fetch, u, want_body=want_body(u)) for u in urls}
+        return {u: f.result() for u, f in futures.items()}
 
 
 def _response_head(version: str, status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
